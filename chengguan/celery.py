@@ -1,0 +1,11 @@
+"""Celery application. Embedded default runs tasks eagerly in-process; production uses Redis."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chengguan.settings")
+
+app = Celery("chengguan")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
