@@ -31,6 +31,7 @@ class OrgUnit(AuditedModel):
     division_code = models.CharField("行政区划代码", max_length=12, blank=True)
     sort_order = models.PositiveIntegerField("排序", default=0)
     is_active = models.BooleanField("启用", default=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = OrgUnitQuerySet.as_manager()
 
@@ -90,6 +91,7 @@ class Grid(AuditedModel):
     boundary = models.JSONField("边界 (GeoJSON Polygon, WGS-84)")
     area_m2 = models.FloatField("面积 (平方米)", default=0)
     is_active = models.BooleanField("启用", default=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = GridQuerySet.as_manager()
 
