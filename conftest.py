@@ -1,6 +1,14 @@
+import os
+
 import pytest
 
 from chengguan.core.testing import Org, users_by_role
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Production hashing costs ~0.3 s per password; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -19,3 +27,14 @@ def require_postgres(settings):
 
     if connection.vendor != "postgresql":
         pytest.skip("需要 PostgreSQL：在 DATABASE_URL=postgres://… 下运行（CI 会在 PostgreSQL 上再跑一遍全部测试）")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """CI's PostgreSQL and browser runs must run every test: there a skip is a failure."""
+    if not os.environ.get("CG_FORBID_SKIPS"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"CG_FORBID_SKIPS: {len(skipped)} 个测试被跳过，本轮运行不允许跳过。", red=True)
+        session.exitstatus = 1

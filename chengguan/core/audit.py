@@ -99,8 +99,13 @@ def _field_value(field, value):
 
 
 def _fields(obj):
+    """Snapshotted fields: all concrete ones except those the model excludes (secrets, login
+    counters) and auto_now timestamps, whose change is the event's own time."""
     excluded = set(getattr(obj, "audit_exclude", ()))
-    return [f for f in obj._meta.concrete_fields if f.name not in excluded]
+    return [
+        f for f in obj._meta.concrete_fields
+        if f.name not in excluded and not getattr(f, "auto_now", False)
+    ]
 
 
 def snapshot(obj) -> dict:

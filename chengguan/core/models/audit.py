@@ -101,6 +101,12 @@ class AuditedModel(models.Model):
         instance._audit_raw = dict(zip(field_names, values, strict=False))
         return instance
 
+    def refresh_from_db(self, *args, **kwargs):
+        from .. import audit
+
+        super().refresh_from_db(*args, **kwargs)
+        self._audit_loaded, self._audit_raw = audit.snapshot(self), None
+
     def _audit_before(self) -> dict | None:
         from .. import audit
 
