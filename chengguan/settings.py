@@ -114,7 +114,7 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
-    "deadline-warnings": {"task": "core.send_deadline_warnings", "schedule": timedelta(minutes=30)},
+    "calendar-confirmation": {"task": "core.warn_unconfirmed_calendar", "schedule": timedelta(days=1)},
 }
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -147,6 +147,9 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "chengguan" / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
+# The embedded server (`make run`, DEBUG off) serves static files straight from the app dirs.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 EVIDENCE_STORAGE = os.environ.get("EVIDENCE_STORAGE", "filesystem")  # filesystem | s3
 EVIDENCE_ROOT = Path(os.environ.get("EVIDENCE_ROOT", VAR_DIR / "evidence"))
@@ -193,6 +196,11 @@ OFFICE_HOURS = [
     tuple(span.split("-"))
     for span in env_list("OFFICE_HOURS", "08:30-12:00,13:00-17:30")
 ]
+# Local values for deadline rules the law leaves open (chengguan.core.calendar.DEADLINE_RULES
+# marked configurable), e.g. DEADLINE_OVERRIDES=apl_statement=3
+DEADLINE_OVERRIDES = {
+    code.strip(): int(days) for code, days in (item.split("=", 1) for item in env_list("DEADLINE_OVERRIDES"))
+}
 
 # --- Maps -----------------------------------------------------------------------------------
 # Empty: the map draws only our own jurisdictions and grids (no tile server). A bureau with an
@@ -211,9 +219,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "chengguan.core.api.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "chengguan.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "chengguan.core.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies only; an upload endpoint names its multipart parser itself.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:
@@ -224,6 +234,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Chengguan REST API v1. 错误统一格式：{code, message, errors[]}。",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",  # tags and operation ids from the segment after it
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",

@@ -23,6 +23,8 @@ ROLE_PERMISSIONS = {
     "core.add_holidayoverride": {R.ADMIN},
     "core.change_holidayoverride": {R.ADMIN},
     "core.delete_holidayoverride": {R.ADMIN},
+    "core.view_confirmedcalendaryear": EVERYONE,
+    "core.add_confirmedcalendaryear": {R.ADMIN},
     "core.view_numberformat": {R.ADMIN},
     "core.add_numberformat": {R.ADMIN},
     "core.change_numberformat": {R.ADMIN},

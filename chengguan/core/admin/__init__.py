@@ -1,2 +1,2 @@
 # One module per area; each registers its own models with the admin site.
-from . import org  # noqa: F401
+from . import calendar, org, records  # noqa: F401
