@@ -3,7 +3,7 @@
 import django_filters
 
 from .choices import OrgUnitKind, RoleCode
-from .models import Grid, OrgUnit, User
+from .models import AuditEvent, Grid, OrgUnit, User
 
 
 class OrgUnitFilter(django_filters.FilterSet):
@@ -49,3 +49,17 @@ class StaffFilter(django_filters.FilterSet):
             | queryset.filter(username__icontains=value)
             | queryset.filter(staff_number__icontains=value)
         )
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    object_type = django_filters.CharFilter(label="对象类型（如 core.grid）")
+    object_id = django_filters.CharFilter(label="对象编号")
+    action = django_filters.CharFilter(label="动作（如 grid.update）")
+    actor = django_filters.NumberFilter(field_name="actor_id", label="操作人")
+    chain = django_filters.CharFilter(label="链")
+    date_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="起始日期")
+    date_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="截止日期")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["object_type", "object_id", "action", "actor", "chain", "date_from", "date_to"]
