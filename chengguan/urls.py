@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = "城管执法平台 管理后台"
@@ -7,6 +8,8 @@ admin.site.site_title = "城管执法平台"
 admin.site.index_title = "系统管理"
 
 urlpatterns = [
+    # Password changes go through core.services.change_password (validated and audited).
+    path("admin/password_change/", RedirectView.as_view(pattern_name="core:password_change")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("chengguan.core.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from . import selectors
+from .exports import xlsx_response
+from .fields import mask_phone
 from .errors import ChengguanError
 from .filters import GridFilter, StaffFilter
 from .forms import GridForm, LocateForm, LoginForm, OrgUnitForm, PasswordChangeForm, StaffForm
@@ -142,6 +144,18 @@ def grid_list(request):
 
 
 @login_required
+def grid_export(request):
+    filterset = GridFilter(request.GET, queryset=selectors.grid_list(request.user))
+    columns = [
+        ("网格编码", lambda g: g.code), ("网格名称", lambda g: g.name), ("责任中队", lambda g: g.squad.name),
+        ("所属社区", lambda g: g.community), ("面积（平方米）", lambda g: g.area_m2),
+        ("状态", lambda g: "启用" if g.is_active else "停用"),
+    ]
+    return xlsx_response("单元网格", columns, filterset.qs.iterator(chunk_size=2000), model=Grid,
+                         filters=request.GET.dict(), actor=request.user)
+
+
+@login_required
 def grid_detail(request, pk):
     grid = get_object_or_404(selectors.grid_list(request.user), pk=pk)
     return render(request, "core/grid_detail.html", {"grid": grid, "map_config": _map_config()})
@@ -170,6 +184,22 @@ def staff_list(request):
         "page": _page(request, filterset.qs),
         "units": selectors.units_in_scope(request.user),
     })
+
+
+@login_required
+def staff_export(request):
+    filterset = StaffFilter(request.GET, queryset=selectors.staff_list(request.user))
+    full_phone = request.user.has_perm("core.view_user_phone")
+    columns = [
+        ("工号", lambda u: u.staff_number or ""), ("姓名", lambda u: u.real_name), ("登录名", lambda u: u.username),
+        ("所属单位", lambda u: u.org_unit.name if u.org_unit else ""),
+        ("角色", lambda u: "、".join(r.get_code_display() for r in u.roles.all())),
+        ("手机号", lambda u: u.phone if full_phone else mask_phone(u.phone)),
+        ("执法证号", lambda u: u.certificate_number), ("执法证有效期止", lambda u: u.certificate_valid_to),
+        ("执法证状态", lambda u: selectors.certificate_status(u).label), ("在岗", lambda u: "是" if u.is_active else "否"),
+    ]
+    return xlsx_response("工作人员", columns, filterset.qs, model=User, filters=request.GET.dict(),
+                         actor=request.user)
 
 
 @login_required
