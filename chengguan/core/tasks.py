@@ -12,6 +12,12 @@ from .notifications import notify_many
 NEXT_YEAR_WARNING_FROM_MONTH = 10
 
 
+@shared_task(name="core.ping")
+def ping() -> str:
+    """Health check for the worker (used by the deployment smoke test)."""
+    return "pong"
+
+
 @shared_task(name="core.warn_unconfirmed_calendar")
 def warn_unconfirmed_calendar(today_iso: str | None = None) -> list[int]:
     """Tell administrators when this year's or (from October) next year's holiday schedule is
