@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from . import selectors
+from .errors import ChengguanError
 from .exports import xlsx_response
 from .fields import mask_phone
-from .errors import ChengguanError
 from .filters import GridFilter, StaffFilter
 from .forms import GridForm, LocateForm, LoginForm, OrgUnitForm, PasswordChangeForm, StaffForm
 from .models import Grid, OrgUnit, User

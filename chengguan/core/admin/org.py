@@ -27,13 +27,8 @@ class UserAdmin(admin.ModelAdmin):
     filter_horizontal = ("roles",)
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the chain is append-only."""
-
-    list_display = ("chain", "seq", "created_at", "actor_name", "action", "object_type", "object_id")
-    list_filter = ("chain", "action", "object_type")
-    search_fields = ("object_id", "actor_name", "request_id")
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that only services write (the audit chain, evidence, notifications)."""
 
     def has_add_permission(self, request):
         return False
@@ -43,3 +38,12 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The chain is append-only."""
+
+    list_display = ("chain", "seq", "created_at", "actor_name", "action", "object_type", "object_id")
+    list_filter = ("chain", "action", "object_type")
+    search_fields = ("object_id", "actor_name", "request_id")

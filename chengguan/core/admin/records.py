@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from .. import numbering
 from ..errors import ValidationFailed
 from ..models import Evidence, Notification, NumberFormat
+from .org import ReadOnlyAdmin
 
 
 class NumberFormatForm(forms.ModelForm):
@@ -50,15 +51,6 @@ class NumberFormatAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Evidence)

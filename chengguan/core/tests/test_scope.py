@@ -134,7 +134,7 @@ def test_grid_must_belong_to_a_squad(org, users):
 
 def test_staff_creation_rules(org, users):
     admin = users["admin"]
-    ok = dict(by=admin, real_name="王五", password="Str0ng-pass-2024", org_unit=org.squad_a, roles=["officer"])
+    ok = {"by": admin, "real_name": "王五", "password": "Str0ng-pass-2024", "org_unit": org.squad_a, "roles": ["officer"]}
     assert unchanged(lambda: services.create_staff(username="w1", **{**ok, "password": "123"})).code == "weak_password"
     assert unchanged(lambda: services.create_staff(username=users["officer"].username, **ok)).code == "duplicate"
     assert unchanged(lambda: services.create_staff(username="w2", certificate_number="310001", **ok)).field == "certificate_valid_to"
