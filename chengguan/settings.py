@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "chengguan.core",
     "chengguan.inspections",
+    "chengguan.public",
 ]
 
 MIDDLEWARE = [
@@ -116,6 +117,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "calendar-confirmation": {"task": "core.warn_unconfirmed_calendar", "schedule": timedelta(days=1)},
+    "inspections-recompute-tiers": {"task": "inspections.recompute_tiers", "schedule": timedelta(days=1)},
+    "inspections-generate-schedule": {"task": "inspections.generate_schedule", "schedule": timedelta(days=1)},
 }
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -209,6 +212,9 @@ DEADLINE_OVERRIDES = {
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 H3_RESOLUTION = 10
+# An inspection record is accepted only if submitted within this distance (metres) of the
+# regulated object: the check that the officers were there (到场核验).
+INSPECTION_MAX_DISTANCE_M = float(os.environ.get("INSPECTION_MAX_DISTANCE_M", "300"))
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

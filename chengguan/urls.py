@@ -11,8 +11,11 @@ urlpatterns = [
     # Password changes go through core.services.change_password (validated and audited).
     path("admin/password_change/", RedirectView.as_view(pattern_name="core:password_change")),
     path("admin/", admin.site.urls),
+    path("api/v1/inspections/", include("chengguan.inspections.api.urls")),
     path("api/v1/", include("chengguan.core.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("inspections/", include("chengguan.inspections.urls")),
+    path("public/", include("chengguan.public.urls")),
     path("", include("chengguan.core.urls")),
 ]

@@ -10,6 +10,7 @@ before calling `open_verified`."""
 
 import datetime as dt
 import hashlib
+import io
 import os
 import tempfile
 
@@ -181,6 +182,18 @@ def _write_blob(name: str, tmp, sha256: str, by) -> None:
     if saved != name:
         # A concurrent upload of the same bytes stored the blob first; drop our copy.
         storage.delete(saved)
+
+
+def store_generated(data: bytes, *, by, name: str, content_type: str, squad=None, description: str = "",
+                    audit_action: str = "evidence.generate") -> Evidence:
+    """Keep a file the system produced itself (a frozen list, a generated document) in the
+    same content-addressed store. Its type is known, so no magic-byte check applies."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    evidence = Evidence(sha256=sha256, size=len(data), content_type=content_type, original_name=name,
+                        uploaded_by=by, squad=squad, description=description[:255])
+    _write_blob(evidence.storage_name, io.BytesIO(data), sha256, by)
+    evidence.save(audit_action=audit_action, actor=by)
+    return evidence
 
 
 def store_evidence(uploaded_file, *, by, squad=None, lon=None, lat=None, captured_at=None,

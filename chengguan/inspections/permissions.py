@@ -25,6 +25,7 @@ ROLE_PERMISSIONS = {
     "inspections.change_drawplan": PLANNERS,
     "inspections.view_inspectiontask": EVERYONE,
     "inspections.add_inspectiontask": {R.SQUAD_LEADER, R.ADMIN},
+    "inspections.change_inspectiontask": {R.SQUAD_LEADER, R.ADMIN},
     "inspections.view_inspectionrecord": EVERYONE,
     "inspections.add_inspectionrecord": {R.OFFICER, R.SQUAD_LEADER},
     "inspections.publish_inspectionrecord": PLANNERS,

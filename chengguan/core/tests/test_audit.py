@@ -181,3 +181,45 @@ def test_postgres_trigger_refuses_update_and_delete(org, require_postgres):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).action == event.action
+
+
+def test_bulk_update_audited_records_each_changed_object_and_skips_the_rest(org, users):
+    a1, a2, b1 = Grid.objects.filter(pk__in=[org.grid_a1.pk, org.grid_a2.pk, org.grid_b1.pk]).order_by("code")
+    old_name = a1.name
+    a1.name, b1.community, b1.area_m2 = "批量改名", "新社区", 1234.5
+    b1.boundary = square(121.42, 31.10, 0.005)
+    head = AuditEvent.objects.filter(chain="core").order_by("-seq").first().seq
+
+    written = Grid.objects.bulk_update_audited([a1, a2, b1], ["name", "community", "boundary", "area_m2"],
+                                               action="grid.bulk_rename", actor=users["admin"])
+
+    assert written == 2  # a2 did not change: neither written nor recorded
+    new = list(AuditEvent.objects.filter(chain="core", seq__gt=head).order_by("seq"))
+    assert [(e.action, e.object_id, e.before, e.after) for e in new] == [
+        ("grid.bulk_rename", str(a1.pk), {"name": old_name}, {"name": "批量改名"}),
+        ("grid.bulk_rename", str(b1.pk), {"community": "", "boundary": square(121.42, 31.10), "area_m2": 0.0},
+         {"community": "新社区", "boundary": square(121.42, 31.10, 0.005), "area_m2": 1234.5}),
+    ]
+    assert all(e.actor == users["admin"] for e in new)
+    stored_b1 = Grid.objects.get(pk=b1.pk)
+    assert Grid.objects.get(pk=a1.pk).name == "批量改名" and Grid.objects.get(pk=a2.pk).name == a2.name
+    assert (stored_b1.community, stored_b1.boundary, stored_b1.area_m2) == ("新社区", square(121.42, 31.10, 0.005),
+                                                                          1234.5)
+    a1.save()  # the in-memory snapshot moved on: saving again records nothing new
+    assert AuditEvent.objects.filter(chain="core", seq__gt=head).count() == 2
+    assert run_verify()[0] == 0
+
+
+def test_bulk_update_audited_needs_objects_from_the_database(org):
+    with pytest.raises(ValueError):
+        Grid.objects.bulk_update_audited([Grid(code="X", name="x", squad=org.squad_a, boundary={})], ["name"],
+                                         action="grid.bulk_rename")
+
+
+def test_bulk_update_audited_refuses_a_too_long_value_rather_than_truncating_it(org, require_postgres):
+    grid = Grid.objects.get(pk=org.grid_a1.pk)
+    grid.code = "X" * 30  # the column is varchar(20)
+    count = AuditEvent.objects.count()
+    with pytest.raises(DatabaseError, match="too long"), transaction.atomic():
+        Grid.objects.bulk_update_audited([grid], ["code"], action="grid.bulk_rename")
+    assert Grid.objects.get(pk=grid.pk).code == org.grid_a1.code and AuditEvent.objects.count() == count

@@ -1,5 +1,7 @@
+import importlib
 import time
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 
 from ... import audit, demo
@@ -35,9 +37,28 @@ class Command(BaseCommand):
         say(f"规划完成：{len(plan.units)} 个单位、{len(plan.grids)} 个网格、{len(plan.staff)} 名人员")
         with audit.context(source="command:seed_demo"):
             demo.seed_database(plan, progress=lambda m: say(f"已写入{m}"))
+            for module in app_demos():
+                counts = module.seed(scale, seed)
+                say("已写入" + "、".join(f"{label} {n} 个" for label, n in counts.items()))
         self.stdout.write(self.style.SUCCESS(f"演示数据已生成，用时 {time.perf_counter() - started:.1f} 秒。"))
 
     def print_logins(self):
         self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
         for login in demo.DEMO_LOGINS:
             self.stdout.write(f"  {login['username']:<14}{login['role'].label}（{login['unit']}）")
+
+
+def app_demos():
+    """The `demo` module of every other installed chengguan app, in INSTALLED_APPS order; each
+    has `seed(scale, seed) -> {label: count}` (core knows no app by name)."""
+    modules = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("chengguan.") or config.name == "chengguan.core":
+            continue
+        name = f"{config.name}.demo"
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the demo module exists but an import inside it failed
+                raise
+    return modules
