@@ -5,7 +5,7 @@ of the table (same columns and indexes, one transaction each), plus `record_many
 import json
 import sys
 
-from .common import POSTGRES_URL, Timer, setup_django
+from .common import POSTGRES_URL, Timer, create_database, setup_django
 
 EVENTS = 5_000
 WARM_UP = 200
@@ -13,24 +13,8 @@ BATCH = 1_000
 BATCHES = 5
 
 
-def ensure_database(url: str) -> bool:
-    """Create the benchmark database if missing; False when PostgreSQL cannot be reached."""
-    import psycopg
-    from psycopg import sql
-
-    base, _, name = url.rpartition("/")
-    try:
-        with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.OperationalError as exc:
-        print(f"audit append (PostgreSQL): skipped, PostgreSQL unreachable at {url} ({str(exc).strip()[:120]})")
-        return False
-    return True
-
-
 def main() -> None:
-    if not ensure_database(POSTGRES_URL):
+    if create_database(POSTGRES_URL, "audit append (PostgreSQL)") is None:
         return
     setup_django(POSTGRES_URL)
 

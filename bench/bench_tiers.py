@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from .common import ROOT, Timer, rate, setup_django
+from .common import ROOT, Timer, create_database, rate, setup_django
 
 URL = os.environ.get("BENCH_TIERS_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/cg_bench_tiers")
 N = int(os.environ.get("BENCH_TIERS_OBJECTS", "2000000"))  # fewer only to try the script out
@@ -49,22 +49,17 @@ def database_state(url: str) -> str:
     """"ready" (loaded and tiered), "partial" (a load that did not finish), "missing", or
     "unreachable"; creates the database when missing."""
     import psycopg
-    from psycopg import sql
 
-    base, _, name = url.rpartition("/")
-    try:
-        with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-                return "missing"
-        with psycopg.connect(url, connect_timeout=3) as conn:
-            if not conn.execute("SELECT to_regclass('inspections_regulatedobject')").fetchone()[0]:
-                return "missing"
-            count, untiered = conn.execute("SELECT count(*), count(*) FILTER (WHERE tier_computed_at IS NULL) "
-                                           "FROM inspections_regulatedobject").fetchone()
-    except psycopg.OperationalError as exc:
-        print(f"tier recompute (PostgreSQL): skipped, PostgreSQL unreachable at {url} ({str(exc).strip()[:120]})")
+    created = create_database(url, "tier recompute (PostgreSQL)")
+    if created is None:
         return "unreachable"
+    if created:
+        return "missing"
+    with psycopg.connect(url, connect_timeout=3) as conn:
+        if not conn.execute("SELECT to_regclass('inspections_regulatedobject')").fetchone()[0]:
+            return "missing"
+        count, untiered = conn.execute("SELECT count(*), count(*) FILTER (WHERE tier_computed_at IS NULL) "
+                                       "FROM inspections_regulatedobject").fetchone()
     if count == 0:
         return "missing"
     return "ready" if count == N and untiered == 0 else "partial"
@@ -125,12 +120,11 @@ def load() -> None:
         squads = [OrgUnit.objects.create(name=f"第{i}中队", code=f"BT-S{i}", kind=OrgUnitKind.SQUAD, parent=brigade).pk
                   for i in range(1, 11)]
         inspector = make_user("officer", OrgUnit.objects.get(pk=squads[0]), username="bench-inspector")
-        type_ids, windows = [], []
+        type_ids = []
         for i, (name, _, base_risk, window) in enumerate(TYPES):
             ot = ObjectType.objects.create(code=f"type{i:02d}", name=name, base_risk=base_risk)
             TierRule.objects.create(object_type=ot, **{**tiering.DEFAULT_RULE, "violation_window_days": window})
             type_ids.append(ot.pk)
-            windows.append(window)
 
     shares = np.array([share for _, share, _, _ in TYPES])
     type_of = rng.choice(len(TYPES), N, p=shares / shares.sum())
@@ -146,11 +140,10 @@ def load() -> None:
     lon, lat = 121.3 + 0.2 * rng.random(N), 31.0 + 0.15 * rng.random(N)
 
     def objects():
-        for i, (t, r, g, s, c, ago, was, x, y) in enumerate(zip(
+        for i, (t, r, g, s, stamp, ago, was, x, y) in enumerate(zip(
                 type_of.tolist(), risk.tolist(), grade.tolist(), squad.tolist(), created.tolist(),
                 inspected_ago.tolist(), inspected.tolist(), lon.tolist(), lat.tolist(), strict=True)):
             last = (today - dt.timedelta(days=ago)).isoformat() if was else r"\N"
-            stamp = c
             yield (f"{type_ids[t]}\t基准商户{i}\t91310112{i:09d}X\t\t\t闵行区某某路{i % 9999}号{i // 9999}室\t"
                    f"联系人{i % 97}\t\t[]\t{r}\t{'ABCD'[g]}\t3\t\t{last}\tt\t{stamp}\t{stamp}\t{x:.6f}\t{y:.6f}\t{s}\t\n")
 
@@ -190,12 +183,12 @@ def load() -> None:
     with Timer() as t:
         ev = tiering.evaluate_tiers()
         stamp = timezone.now().isoformat()
-        copy_rows_into_temp(ev, stamp)
+        write_initial_tiers(ev, stamp)
     print(f"set-up: {N:,} objects, {len(picked):,} inspections loaded with COPY in {loaded:.0f} s; "
           f"initial tiers ({len(ev.reasons):,} distinct reasons) in {t.seconds:.0f} s")
 
 
-def copy_rows_into_temp(ev, stamp: str) -> None:
+def write_initial_tiers(ev, stamp: str) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -293,9 +286,11 @@ def main() -> None:
     numpy_s, tier, due = bare_numpy(ev)
     agree = bool(np.array_equal(tier, ev.tier) and np.array_equal(due, ev.due))
 
+    writing = t.seconds - idle.seconds
     print(f"tier recompute: {result.checked:,} objects in {t.seconds:.1f} s ({rate(result.checked, t.seconds)} "
           f"objects/s; {result.changed:,} changed) after {changed_grades:,} credit grades changed "
-          f"({CHANGE_SHARE:.0%}); one audit event per changed object")
+          f"({CHANGE_SHARE:.0%}); writing the changed rows with one audit event each took about {writing:.0f} s "
+          f"({writing / max(result.changed, 1) * 1000:.2f} ms a row)")
     print(f"tier recompute with nothing to change: {again.checked:,} objects in {idle.seconds:.1f} s "
           f"({rate(again.checked, idle.seconds)} objects/s; {again.changed:,} changed)")
     print(f"bare numpy, same formula and arrays: {numpy_s * 1000:.0f} ms (recompute is {t.seconds / numpy_s:,.0f}× "

@@ -11,6 +11,24 @@ SQLITE_URL = f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}"
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/cg_bench")
 
 
+def create_database(url: str, label: str) -> bool | None:
+    """Create the PostgreSQL database of `url` when missing: True if created, False if it was
+    there, None (with a message naming the benchmark `label`) when PostgreSQL is unreachable."""
+    import psycopg
+    from psycopg import sql
+
+    base, _, name = url.rpartition("/")
+    try:
+        with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                return False
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            return True
+    except psycopg.OperationalError as exc:
+        print(f"{label}: skipped, PostgreSQL unreachable at {url} ({str(exc).strip()[:120]})")
+        return None
+
+
 def setup_django(database_url: str) -> None:
     """Point Django at `database_url` (before settings load), set it up and migrate quietly."""
     os.environ["DATABASE_URL"] = database_url

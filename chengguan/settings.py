@@ -212,6 +212,8 @@ DEADLINE_OVERRIDES = {
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 H3_RESOLUTION = 10
+# Seconds between a process's checks that the grid table changed (0: on every lookup).
+GEO_INDEX_CHECK_SECONDS = float(os.environ.get("GEO_INDEX_CHECK_SECONDS", "0"))
 # An inspection record is accepted only if submitted within this distance (metres) of the
 # regulated object: the check that the officers were there (到场核验).
 INSPECTION_MAX_DISTANCE_M = float(os.environ.get("INSPECTION_MAX_DISTANCE_M", "300"))

@@ -337,7 +337,7 @@ def grid_index() -> GridIndex:
     """The current index, rebuilt if the grid table changed since it was built."""
     global _index, _checked_at, _seen_head
     now = time.monotonic()
-    if _index is not None and now - _checked_at < getattr(settings, "GEO_INDEX_CHECK_SECONDS", 0):
+    if _index is not None and now - _checked_at < settings.GEO_INDEX_CHECK_SECONDS:
         return _index
     with _lock:
         head = _chain_head()

@@ -411,7 +411,8 @@ def evaluate_tiers(queryset=None) -> TierEvaluation:
     the reasons formatted once per distinct (type, risk, grade, violations), not per row."""
     whole_table = queryset is None
     queryset = (RegulatedObject.objects.all() if whole_table else queryset).filter(is_active=True)
-    rows = _read_rows(queryset)
+    with transaction.atomic():  # a plain server-side cursor: outside, PostgreSQL materialises it (WITH HOLD)
+        rows = _read_rows(queryset)
     if len(rows.pk) == 0:
         empty = np.empty(0, np.int64)
         return TierEvaluation(rows, empty, empty.astype("datetime64[D]"), empty, [], empty, empty)
