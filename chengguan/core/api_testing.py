@@ -202,3 +202,39 @@ class EndpointMatrix:
         d, response, before = self.call(endpoint, matrix_data, None)
         assert assert_error_body(response, 401)["code"] == "not_authenticated"
         assert snapshot(endpoint, d) == before
+
+
+# --- result checks shared by every app's endpoint tables --------------------------------------
+
+def ids(response) -> set[int]:
+    """The ids on one page of a list response."""
+    return {row["id"] for row in response.json()["results"]}
+
+
+def lists_exactly(queryset_for):
+    """check(): the list answers exactly the rows of `queryset_for(d)`."""
+
+    def check(d, response):
+        assert ids(response) == set(queryset_for(d).values_list("pk", flat=True))
+
+    return check
+
+
+def created(model, **lookup):
+    """check(): the response's id is a new row matching `lookup`."""
+
+    def check(d, response):
+        assert model.objects.filter(pk=response.json()["id"], **lookup).exists()
+
+    return check
+
+
+def changed(get, **expected):
+    """check(): the object `get(d)` now has the `expected` field values."""
+
+    def check(d, response):
+        obj = get(d)
+        obj.refresh_from_db()
+        assert {k: getattr(obj, k) for k in expected} == expected
+
+    return check

@@ -17,6 +17,10 @@ from chengguan.core.api_testing import (
     MatrixData,
     api_client,
     assert_error_body,
+    changed,
+    created,
+    ids,
+    lists_exactly,
     send,
 )
 from chengguan.core.choices import RoleCode
@@ -30,33 +34,9 @@ AUDIT_READERS = {RoleCode.SUPERVISOR, RoleCode.LEADER, RoleCode.ADMIN, RoleCode.
 ADMIN = {RoleCode.ADMIN}
 
 
-def ids(response) -> set[int]:
-    return {row["id"] for row in response.json()["results"]}
-
-
 def lists_exactly_scope(model):
     """check(): a list answers exactly the rows `restrict(actor)` allows."""
-
-    def check(d, response):
-        assert ids(response) == set(model.objects.restrict(d.actor).values_list("pk", flat=True))
-
-    return check
-
-
-def created(model, **lookup):
-    def check(d, response):
-        assert model.objects.filter(pk=response.json()["id"], **lookup).exists()
-
-    return check
-
-
-def changed(get, **expected):
-    def check(d, response):
-        obj = get(d)
-        obj.refresh_from_db()
-        assert {k: getattr(obj, k) for k in expected} == expected
-
-    return check
+    return lists_exactly(lambda d: model.objects.restrict(d.actor))
 
 
 def token_issued(d, response):

@@ -20,6 +20,10 @@ from chengguan.core.api_testing import (
     MatrixData,
     api_client,
     assert_error_body,
+    changed,
+    created,
+    ids,
+    lists_exactly,
     row_values,
     send,
 )
@@ -65,10 +69,6 @@ def evidence_root(tmp_path, settings):
     }
     root.mkdir()
     return root
-
-
-def ids(response) -> set[int]:
-    return {row["id"] for row in response.json()["results"]}
 
 
 def all_pass(obj) -> list[dict]:
@@ -124,29 +124,6 @@ class Plans:
     @cached_property
     def draft_b(self):
         return self._new(name="古美中队抽查", org_unit=self.org.squad_b)
-
-
-def lists_exactly(queryset_for):
-    def check(d, response):
-        assert ids(response) == set(queryset_for(d).values_list("pk", flat=True))
-
-    return check
-
-
-def created(model, **lookup):
-    def check(d, response):
-        assert model.objects.filter(pk=response.json()["id"], **lookup).exists()
-
-    return check
-
-
-def changed(get, **expected):
-    def check(d, response):
-        obj = get(d)
-        obj.refresh_from_db()
-        assert {k: getattr(obj, k) for k in expected} == expected
-
-    return check
 
 
 def status_is(get, status):
