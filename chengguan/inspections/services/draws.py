@@ -35,7 +35,7 @@ from chengguan.core.models import Evidence, OrgUnit, User
 from chengguan.core.models.org import PATH_STEP
 from chengguan.core.scope import scope_units_for
 
-from ..choices import CreditGrade, PlanStatus, TaskSource, TaskStatus, Tier
+from ..choices import CreditGrade, PlanStatus, TaskSource, Tier
 from ..models import (
     DrawPlan,
     DrawSelection,
@@ -44,6 +44,7 @@ from ..models import (
     ObjectType,
     RegulatedObject,
 )
+from . import records
 
 # =============================================================================================
 # The pure algorithm (ADR 0004 is its specification; keep the two in step)
@@ -774,11 +775,7 @@ def redraw(plan: DrawPlan, *, by, reason: str) -> DrawPlan:
         **{f: getattr(old, f) for f in EDITABLE if f not in {"object_types", "inspector_units"}},
         "object_types": list(old.object_types.all()), "inspector_units": list(old.inspector_units.all()),
     }), by=by, action="drawplan.redraw")
-    pending = list(InspectionTask.objects.select_for_update().filter(plan=old, status=TaskStatus.PENDING))
-    for task in pending:
-        task.status, task.note = TaskStatus.CANCELLED, f"计划已重抽作废：{reason}"[:200]
-    InspectionTask.objects.bulk_update_audited(pending, ["status", "note"], action="inspection_task.cancel",
-                                               actor=by, batch_size=IN_BATCH)
+    records.cancel_pending_tasks(InspectionTask.objects.filter(plan=old), by=by, note=f"计划已重抽作废：{reason}")
     old.status = PlanStatus.SUPERSEDED
     old.save(audit_action="drawplan.supersede", actor=by)
     audit.record("drawplan.reveal_seed", old, after={

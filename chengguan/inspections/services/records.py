@@ -114,6 +114,17 @@ def cancel_task(task: InspectionTask, *, by, reason: str) -> InspectionTask:
     return task
 
 
+def cancel_pending_tasks(tasks, *, by, note: str) -> int:
+    """Cancel every pending task of `tasks` (a queryset) in the caller's transaction, e.g. when
+    their plan is re-drawn or their object leaves supervision. One audit event per task."""
+    pending = list(tasks.select_for_update().filter(status=TaskStatus.PENDING))
+    for task in pending:
+        task.status, task.note = TaskStatus.CANCELLED, note[:200]
+    InspectionTask.objects.bulk_update_audited(pending, ["status", "note"], action="inspection_task.cancel",
+                                               actor=by, batch_size=2000)
+    return len(pending)
+
+
 # --- submission checks ----------------------------------------------------------------------------
 
 def _inspected_at(value) -> dt.datetime:

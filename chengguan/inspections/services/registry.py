@@ -42,6 +42,7 @@ from ..models import (
     ObjectType,
     RegulatedObject,
 )
+from . import records
 
 # --- field rules ------------------------------------------------------------------------------
 
@@ -342,6 +343,7 @@ def deactivate_object(obj: RegulatedObject, *, by, reason: str) -> RegulatedObje
     obj.is_active = False
     obj.save(audit_action="regobj.deactivate", actor=by)
     _record_reason("regobj.deactivate.reason", obj, by, reason=reason)
+    records.cancel_pending_tasks(obj.tasks.all(), by=by, note=f"对象已停止监管：{reason}")
     return obj
 
 

@@ -220,6 +220,20 @@ def test_deactivate_needs_a_reason_and_shows_in_history(users, object_types, org
     assert any(e["text"] == "停止监管：店铺已关闭" for e in registry.object_history(obj))
 
 
+def test_deactivating_cancels_the_objects_pending_tasks(users, object_types, org, regobj_factory):
+    from django.utils import timezone
+
+    from chengguan.inspections.choices import TaskStatus
+    from chengguan.inspections.services import records
+
+    leader = users[RoleCode.SQUAD_LEADER]
+    obj = regobj_factory(org.grid_a1)
+    task = records.create_manual_task(by=leader, regulated_object=obj, due_date=timezone.localdate())
+    registry.deactivate_object(obj, by=leader, reason="店铺已关闭")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.CANCELLED and "店铺已关闭" in task.note
+
+
 # --- conflicts of interest ----------------------------------------------------------------------
 
 def test_declare_conflict(org, users, regobj_factory):
