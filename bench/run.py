@@ -8,7 +8,7 @@ import time
 
 from .common import ROOT, machine
 
-BENCHMARKS = ["bench.bench_locate", "bench.bench_audit", "bench.bench_draw", "bench.bench_tiers"]
+BENCHMARKS = ["bench.bench_locate", "bench.bench_audit", "bench.bench_draw", "bench.bench_tiers", "bench.bench_classifier"]
 
 
 def main() -> int:

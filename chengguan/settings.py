@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "chengguan.core",
     "chengguan.inspections",
     "chengguan.public",
+    "chengguan.workorders",
 ]
 
 MIDDLEWARE = [
