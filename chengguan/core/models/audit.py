@@ -76,7 +76,7 @@ class AuditedQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, audit_action: str = "create", actor=None, **kwargs):
         from .. import audit
 
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             created = super().bulk_create(objs, *args, **kwargs)
             snapshots = [audit.snapshot(obj) for obj in created]  # once: it hashes every personal field
             audit.record_many(audit_action, [(obj, None, s) for obj, s in zip(created, snapshots, strict=True)],
@@ -106,7 +106,7 @@ class AuditedQuerySet(models.QuerySet):
                 changed.append(obj)
         if not changed:
             return 0
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             audit.record_many(action, rows, actor=actor)
             _update_rows(self.model, changed, fields, self.db, batch_size)
         for obj in changed:
@@ -196,7 +196,7 @@ class AuditedModel(models.Model):
 
         creating = self._state.adding
         before = None if creating else self._audit_before()
-        with transaction.atomic(using=kwargs.get("using") or self._state.db or "default"):
+        with transaction.atomic(using=kwargs.get("using") or self._state.db or "default", savepoint=False):
             super().save(*args, **kwargs)
             after = audit.snapshot(self)
             changed_before, changed_after = audit.diff(before, after)
@@ -214,6 +214,6 @@ class AuditedModel(models.Model):
     def delete(self, *args, actor=None, **kwargs):
         from .. import audit
 
-        with transaction.atomic(using=kwargs.get("using") or self._state.db or "default"):
+        with transaction.atomic(using=kwargs.get("using") or self._state.db or "default", savepoint=False):
             audit.record("delete", self, before=audit.snapshot(self), after=None, actor=actor)
             return super().delete(*args, **kwargs)
