@@ -275,14 +275,14 @@ def _community_name(rng: random.Random, used: set[str]) -> str:
 
 # --- people -----------------------------------------------------------------------------------
 
-def _person_name(rng: random.Random) -> str:
+def person_name(rng: random.Random) -> str:
     # Low-rank surnames are far more common: square the uniform draw to favour the front.
     surname = SURNAMES[int(rng.random() ** 2 * len(SURNAMES))]
     given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
     return surname + given
 
 
-def _phone(rng: random.Random) -> str:
+def fake_phone(rng: random.Random) -> str:
     return f"1{rng.choice('358')}{rng.randint(0, 9)}{rng.randint(0, 99_999_999):08d}"
 
 
@@ -380,11 +380,11 @@ def _plan_staff(plan: DemoPlan, conf: Scale, rng: random.Random, squad_codes: di
         serial = next(counter)
         spec = StaffSpec(
             username=username or f"mh{serial:05d}",
-            real_name=real_name or _person_name(rng),
+            real_name=real_name or person_name(rng),
             staff_number=f"MH{serial:05d}",
             unit=unit,
             roles=tuple(sorted(str(r) for r in roles)),
-            phone=_phone(rng),
+            phone=fake_phone(rng),
             has_legal_qualification=legal,
             is_superuser=superuser,
             **(certificate(serial, demo=username is not None) if certified else {}),
@@ -444,7 +444,7 @@ def seed_database(plan: DemoPlan, *, progress=None) -> dict:
 
     from . import audit, geo
     from .models import Grid, Role, User
-    from .services import _grid_area_m2, create_org_unit, validate_polygon
+    from .services import create_org_unit, grid_area_m2, validate_polygon
 
     say = progress or (lambda message: None)
     with transaction.atomic():
@@ -460,7 +460,7 @@ def seed_database(plan: DemoPlan, *, progress=None) -> dict:
         for spec in plan.grids:
             validate_polygon(spec.boundary, "boundary")
             grids.append(Grid(code=spec.code, name=spec.name, squad=units[spec.squad], community=spec.community,
-                              boundary=spec.boundary, area_m2=round(_grid_area_m2(spec.boundary), 1)))
+                              boundary=spec.boundary, area_m2=round(grid_area_m2(spec.boundary), 1)))
         Grid.objects.bulk_create(grids, batch_size=500, audit_action="grid.create")
         say(f"单元网格 {len(grids)} 个")
 

@@ -93,7 +93,7 @@ def update_org_unit(unit: OrgUnit, *, by, **changes) -> OrgUnit:
     return unit
 
 
-def _grid_area_m2(boundary) -> float:
+def grid_area_m2(boundary) -> float:
     """Approximate planar area at the polygon's latitude (good to <1 % for grid-sized cells)."""
     import math
 
@@ -111,7 +111,7 @@ def create_grid(*, by, code: str, name: str, squad: OrgUnit, boundary, community
     _check_unique(Grid, "code", code, label="网格编码")
     validate_polygon(boundary, "boundary")
     grid = Grid(code=code, name=name, squad=squad, boundary=boundary, community=community,
-                area_m2=round(_grid_area_m2(boundary), 1))
+                area_m2=round(grid_area_m2(boundary), 1))
     grid.save(audit_action="grid.create", actor=by)
     return grid
 
@@ -129,7 +129,7 @@ def update_grid(grid: Grid, *, by, **changes) -> Grid:
         raise ValidationFailed("网格只能归属于中队。", field="squad", code="invalid_squad")
     if "boundary" in changes:
         validate_polygon(changes["boundary"], "boundary")
-        grid.area_m2 = round(_grid_area_m2(changes["boundary"]), 1)
+        grid.area_m2 = round(grid_area_m2(changes["boundary"]), 1)
     for key, value in changes.items():
         setattr(grid, key, value)
     grid.save(audit_action="grid.update", actor=by)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from shapely.geometry import shape
 
 from chengguan.core import geo
-from chengguan.core.demo import _person_name, _phone
+from chengguan.core.demo import fake_phone, person_name
 from chengguan.core.models import Grid
 from chengguan.core.validators import USCC_ALPHABET, id_check_char, uscc_check_char
 
@@ -167,7 +167,7 @@ def seed(scale: str, seed: int) -> dict[str, int]:
                 id_number=id_number, id_digest=id_digest(id_number),
                 address=f"上海市闵行区{road}{number}号", lon=lon, lat=lat, grid=grid, squad_id=grid.squad_id,
                 h3=geo.h3_cell(lon, lat),
-                contact_name=_person_name(rng), contact_phone=_phone(rng),
+                contact_name=person_name(rng), contact_phone=fake_phone(rng),
                 risk_level=rng.choices(range(6), weights=(30, 30, 20, 10, 6, 4))[0],
                 credit_grade=rng.choices("ABCD", weights=(30, 50, 15, 5))[0],
                 last_inspected_on=today - dt.timedelta(days=rng.randint(1, 400)) if rng.random() < 0.7 else None,
