@@ -11,6 +11,32 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_caches():
+    """Per-process caches of database content (classifier, category tree, time limits) must
+    not carry one test's rows into the next."""
+    from chengguan.workorders.services import classification, clocks
+
+    classification.invalidate()
+    clocks.invalidate()
+
+
+@pytest.fixture
+def installation_data(transactional_db):
+    """What the data migrations install (the work-order category tree, time limits and number
+    format). A test that runs with `transaction=True` may find it gone: the live-server and
+    multi-connection tests before it flush the database, and serialized_rollback does not
+    bring it back for every connection. Missing data is installed again."""
+    import importlib
+
+    from django.apps import apps
+
+    from chengguan.workorders.models import Category
+
+    if not Category.objects.exists():
+        importlib.import_module("chengguan.workorders.migrations.0002_default_catalogue").install(apps, None)
+
+
 @pytest.fixture
 def org(db):
     return Org()

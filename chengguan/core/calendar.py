@@ -378,6 +378,34 @@ def add_working_hours(start: dt.datetime, hours) -> dt.datetime:
         cursor = dt.datetime.combine(day, dt.time(0), CHINA_TZ)
 
 
+def working_hours_between(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    """Office time (settings.OFFICE_HOURS on working days) from `start` to `end`, so that
+    working_hours_between(a, add_working_hours(a, h)) == h hours; zero when end <= start."""
+    for value, field in ((start, "start"), (end, "end")):
+        if not isinstance(value, dt.datetime) or value.utcoffset() is None:
+            raise ValidationFailed("时间必须是带时区的日期时间。", code="invalid_datetime", field=field)
+    start, end = start.astimezone(CHINA_TZ), end.astimezone(CHINA_TZ)
+    total = dt.timedelta(0)
+    if end <= start:
+        return total
+    spans, snap = office_hours(), _current()
+    day = start.date()
+    while day <= end.date():
+        if snap.is_workday(day):
+            for begin, finish in spans:
+                lo = max(start, dt.datetime.combine(day, begin, CHINA_TZ))
+                hi = min(end, dt.datetime.combine(day, finish, CHINA_TZ))
+                if hi > lo:
+                    total += hi - lo
+        day += ONE_DAY
+    return total
+
+
+def end_of_working_day(day) -> dt.datetime:
+    """The close of office on `day` (the moment a period counted in working days runs out)."""
+    return dt.datetime.combine(_as_date(day), office_hours()[-1][1], CHINA_TZ)
+
+
 # --- overrides (admin-edited) ------------------------------------------------------------------
 
 def _after_override_change() -> None:

@@ -286,6 +286,18 @@ def fake_phone(rng: random.Random) -> str:
     return f"1{rng.choice('358')}{rng.randint(0, 9)}{rng.randint(0, 99_999_999):08d}"
 
 
+def point_in(rng: random.Random, geom) -> tuple[float, float]:
+    """A random point strictly inside a grid polygon (never on an edge shared with a
+    neighbour), so the grid it was drawn in is the one `geo.locate` answers."""
+    minx, miny, maxx, maxy = geom.bounds
+    for _ in range(100):
+        lon, lat = round(rng.uniform(minx, maxx), 6), round(rng.uniform(miny, maxy), 6)
+        if shapely.contains_xy(geom, lon, lat):
+            return lon, lat
+    point = geom.representative_point()
+    return round(point.x, 6), round(point.y, 6)
+
+
 # --- the plan ---------------------------------------------------------------------------------
 
 def build_plan(scale: str = "small", seed: int = 1, today: dt.date | None = None) -> DemoPlan:

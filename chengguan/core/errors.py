@@ -7,12 +7,13 @@ class ChengguanError(Exception):
     status = 400
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None,
-                 article: str | None = None):
+                 article: str | None = None, errors: list[dict] | None = None):
         super().__init__(message)
         self.message = message
         self.code = code or self.code
         self.field = field
         self.article = article  # legal basis of the refused rule, e.g. "《行政处罚法》第四十二条"
+        self.errors = errors  # several field errors at once: [{"field", "code", "message"}]
 
 
 class BusinessRuleError(ChengguanError):

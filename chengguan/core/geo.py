@@ -83,6 +83,17 @@ def _number(value, field: str) -> float:
 _LABELS = {"lon": "经度", "lat": "纬度"}
 
 
+EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
+
+
+def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres between two WGS-84 points."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
 def validate_coordinates(lon, lat) -> tuple[float, float]:
     """(lon, lat) as floats within WGS-84 ranges, or ValidationFailed naming the bad field."""
     lon, lat = _number(lon, "lon"), _number(lat, "lat")

@@ -67,22 +67,34 @@ def set_number_format(kind: str, name: str, pattern: str, *, by) -> NumberFormat
 
 def next_number(kind: str, *, year: int | None = None, actor=None) -> str:
     """Issue the next number of `kind` for `year` (default: this year, Shanghai time)."""
+    return next_numbers(kind, 1, year=year, actor=actor)[0]
+
+
+def next_numbers(kind: str, count: int, *, year: int | None = None, actor=None) -> list[str]:
+    """Issue `count` consecutive numbers of `kind` with one lock and one audit event (a batch
+    of hotline tickets, say)."""
     fmt = NumberFormat.objects.filter(kind=kind).first()
     if fmt is None:
         raise ValidationFailed(f"未配置文书种类“{kind}”的编号格式。", field="kind", code="unknown_number_kind")
     year = year or timezone.localdate().year
     if not 2000 <= year <= 2999:
         raise ValidationFailed(f"编号年度 {year} 无效。", field="year", code="out_of_range")
+    if count < 1:
+        return []
     with transaction.atomic():
         NumberSequence.objects.bulk_create([NumberSequence(kind=kind, year=year)], ignore_conflicts=True)
         sequence = NumberSequence.objects.select_for_update().get(kind=kind, year=year)
-        sequence.last_value += 1
+        first = sequence.last_value + 1
+        sequence.last_value += count
         sequence.save(update_fields=["last_value"])
-        number = fmt.pattern.format(year=year, seq=sequence.last_value)
+        numbers = [fmt.pattern.format(year=year, seq=seq) for seq in range(first, sequence.last_value + 1)]
         # One chain per kind: its head is only ever locked by the holder of this kind's
         # sequence row, so recording the issue adds no lock another request could hold.
+        after = {"kind": kind, "year": year, "seq": sequence.last_value, "number": numbers[-1]}
+        if count > 1:
+            after.update(first_seq=first, first_number=numbers[0])
         audit.append(f"number.{kind}", [{
             "action": "number.issue", "object_type": "core.numbersequence", "object_id": sequence.pk,
-            "after": {"kind": kind, "year": year, "seq": sequence.last_value, "number": number},
+            "after": after,
         }], actor=actor)
-    return number
+    return numbers

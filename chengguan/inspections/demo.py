@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-import shapely
 from django.db import transaction
 from django.utils import timezone
 from shapely.geometry import shape
 
 from chengguan.core import geo
-from chengguan.core.demo import fake_phone, person_name
+from chengguan.core.demo import fake_phone, person_name, point_in
 from chengguan.core.models import Grid
 from chengguan.core.validators import USCC_ALPHABET, id_check_char, uscc_check_char
 
@@ -106,18 +105,6 @@ def _name(rng: random.Random, code: str, community: str, road: str, number: int)
     return f"{community.removesuffix('社区').removesuffix('村')}{rng.choice(ESTATE_TAILS)}"
 
 
-def _point_in(rng: random.Random, geom) -> tuple[float, float]:
-    """A point strictly inside the grid (never on an edge shared with a neighbour), so the grid
-    it was drawn in is the one `geo.locate` answers."""
-    minx, miny, maxx, maxy = geom.bounds
-    for _ in range(100):
-        lon, lat = round(rng.uniform(minx, maxx), 6), round(rng.uniform(miny, maxy), 6)
-        if shapely.contains_xy(geom, lon, lat):
-            return lon, lat
-    point = geom.representative_point()
-    return round(point.x, 6), round(point.y, 6)
-
-
 def _seed_types() -> dict[str, ObjectType]:
     types = {}
     for code, name, base_risk, _, checklist, _ in TYPES:
@@ -158,7 +145,7 @@ def seed(scale: str, seed: int) -> dict[str, int]:
         objects = []
         for code, grid in _picks(rng, scale, grids):
             road, number = rng.choice(roads[grid.squad_id]), rng.randint(1, 2999)
-            lon, lat = _point_in(rng, shapes[grid.pk])
+            lon, lat = point_in(rng, shapes[grid.pk])
             person = kinds[code] == "person" and rng.random() < 0.7
             id_number = _id_number(rng) if person else ""
             obj = RegulatedObject(

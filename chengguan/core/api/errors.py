@@ -63,7 +63,7 @@ def error_body(code: str, message: str, errors: list[dict] | None = None) -> dic
 
 def exception_handler(exc, context):
     if isinstance(exc, ChengguanError):
-        errors = [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else []
+        errors = exc.errors or ([{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else [])
         body = error_body(exc.code, exc.message, errors)
         if exc.article:
             body["article"] = exc.article

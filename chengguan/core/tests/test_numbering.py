@@ -79,7 +79,7 @@ def test_changing_the_format_keeps_counting(penalty, admin_user):
     set_number_format("penalty", "行政处罚决定书", "闵城管罚〔{year}〕{seq:04d}号", by=admin_user)
 
     assert next_number("penalty", year=2024) == "闵城管罚〔2024〕0002号"
-    assert NumberFormat.objects.count() == 1
+    assert NumberFormat.objects.filter(kind="penalty").count() == 1
     assert AuditEvent.objects.filter(action="number_format.set", actor=admin_user).count() == 2
 
 
@@ -99,7 +99,7 @@ def test_invalid_patterns_are_refused(admin_user, pattern):
         set_number_format("penalty", "行政处罚决定书", pattern, by=admin_user)
 
     assert refused.value.code == "invalid_pattern"
-    assert not NumberFormat.objects.exists()
+    assert not NumberFormat.objects.filter(kind="penalty").exists()
 
 
 @pytest.mark.parametrize("kind", ["", "罚字", "Penalty", "1penalty", "x" * 33])
@@ -117,11 +117,11 @@ def test_admin_saves_formats_through_the_service(admin_user, client):
 
     bad = client.post("/admin/core/numberformat/add/", {"kind": "penalty", "name": "行政处罚决定书", "pattern": "无序号"})
     assert bad.status_code == 200 and "必须包含序号占位符" in bad.content.decode()
-    assert not NumberFormat.objects.exists()
+    assert not NumberFormat.objects.filter(kind="penalty").exists()
 
     good = client.post("/admin/core/numberformat/add/", {"kind": "penalty", "name": "行政处罚决定书", "pattern": PENALTY})
     assert good.status_code == 302
-    assert NumberFormat.objects.get().pattern == PENALTY
+    assert NumberFormat.objects.get(kind="penalty").pattern == PENALTY
     assert AuditEvent.objects.filter(action="number_format.set", actor=admin_user).exists()
 
 

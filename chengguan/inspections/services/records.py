@@ -8,7 +8,6 @@ results published by whoever inspected, within 20 working days of the result (�
 谁公开”, 国发〔2019〕5号 — domain §9, likely)."""
 
 import datetime as dt
-import math
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -17,7 +16,7 @@ from django.utils import timezone
 
 from chengguan.core.calendar import add_working_days
 from chengguan.core.errors import BusinessRuleError, ValidationFailed
-from chengguan.core.geo import validate_coordinates
+from chengguan.core.geo import haversine_m, validate_coordinates
 from chengguan.core.models import Evidence, User
 from chengguan.core.services import require_enforcement_officers
 
@@ -32,16 +31,7 @@ from ..models import (
 from . import tiering
 
 PUBLISH_WORKING_DAYS = 20
-EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 CLOCK_SKEW = dt.timedelta(minutes=5)  # a phone's clock may run a little fast
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres between two WGS-84 points."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def _require(user, perm: str) -> None:
