@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "chengguan.inspections",
     "chengguan.public",
     "chengguan.workorders",
+    "chengguan.regulations",
 ]
 
 MIDDLEWARE = [
@@ -120,6 +121,7 @@ CELERY_BEAT_SCHEDULE = {
     "calendar-confirmation": {"task": "core.warn_unconfirmed_calendar", "schedule": timedelta(days=1)},
     "inspections-recompute-tiers": {"task": "inspections.recompute_tiers", "schedule": timedelta(days=1)},
     "inspections-generate-schedule": {"task": "inspections.generate_schedule", "schedule": timedelta(days=1)},
+    "workorders-scan-deadlines": {"task": "workorders.scan_deadlines", "schedule": timedelta(minutes=5)},
 }
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -219,6 +221,37 @@ GEO_INDEX_CHECK_SECONDS = float(os.environ.get("GEO_INDEX_CHECK_SECONDS", "0"))
 # regulated object: the check that the officers were there (到场核验).
 INSPECTION_MAX_DISTANCE_M = float(os.environ.get("INSPECTION_MAX_DISTANCE_M", "300"))
 
+# --- Enforcement ----------------------------------------------------------------------------
+# 《行政处罚法》第五十一条: on-the-spot (simple procedure) penalties only for a warning or a fine
+# up to 200 yuan (citizen) / 3,000 yuan (organisation); a local rule may set lower limits.
+SIMPLE_PROCEDURE_MAX_FINE_PERSON = os.environ.get("SIMPLE_PROCEDURE_MAX_FINE_PERSON", "200")
+SIMPLE_PROCEDURE_MAX_FINE_ORG = os.environ.get("SIMPLE_PROCEDURE_MAX_FINE_ORG", "3000")
+
+# --- Work orders ----------------------------------------------------------------------------
+# Default time limits when no rule in the time-limit table matches (the table, edited by
+# administrators, refines them per channel and category). Shanghai 12345 street practice:
+# general complaints replied within 5 working days (domain §5.2); the example of
+# signing for an order within 2 working hours.
+WORKORDER_ACCEPT_HOURS = float(os.environ.get("WORKORDER_ACCEPT_HOURS", "2"))
+WORKORDER_DISPATCH_HOURS = float(os.environ.get("WORKORDER_DISPATCH_HOURS", "2"))
+WORKORDER_REPLY_DAYS = float(os.environ.get("WORKORDER_REPLY_DAYS", "5"))
+WORKORDER_VERIFY_DAYS = float(os.environ.get("WORKORDER_VERIFY_DAYS", "1"))
+# Complex items may be extended to 15 working days in all, after approval (domain §5.2).
+WORKORDER_MAX_EXTENSION_DAYS = int(os.environ.get("WORKORDER_MAX_EXTENSION_DAYS", "10"))
+# A limit falling within this many office hours raises a due-soon notification.
+WORKORDER_DUE_SOON_HOURS = float(os.environ.get("WORKORDER_DUE_SOON_HOURS", "4"))
+# Below this confidence an automatic classification is only a suggestion for a person.
+WORKORDER_MIN_CONFIDENCE = float(os.environ.get("WORKORDER_MIN_CONFIDENCE", "0.6"))
+WORKORDER_MAX_TEXT = int(os.environ.get("WORKORDER_MAX_TEXT", "5000"))
+# Repeat detection: earlier orders within this distance and time window are compared.
+WORKORDER_REPEAT_RADIUS_M = float(os.environ.get("WORKORDER_REPEAT_RADIUS_M", "200"))
+WORKORDER_REPEAT_WINDOW_DAYS = int(os.environ.get("WORKORDER_REPEAT_WINDOW_DAYS", "30"))
+WORKORDER_REPEAT_MIN_SCORE = float(os.environ.get("WORKORDER_REPEAT_MIN_SCORE", "0.5"))
+# A place with this many orders in the window is flagged for supervised handling (督办).
+WORKORDER_HOTSPOT_COUNT = int(os.environ.get("WORKORDER_HOTSPOT_COUNT", "5"))
+# Orders per intake request (a hotline platform's batch).
+WORKORDER_INTAKE_BATCH = int(os.environ.get("WORKORDER_INTAKE_BATCH", "200"))
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -248,6 +281,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",
+    # Choice sets of fields that share a name across apps ("kind") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "OrgUnitKindEnum": "chengguan.core.choices.OrgUnitKind",
+        "ExemptionKindEnum": "chengguan.regulations.choices.ExemptionKind",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------

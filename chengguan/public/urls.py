@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -11,4 +11,8 @@ urlpatterns = [
     path("draws/<int:pk>/", views.draw_detail, name="draw_detail"),
     path("draws/<int:pk>/<slug:kind>.csv", views.draw_file, name="draw_file"),
     path("inspections/", views.results, name="results"),
+    path("report/", views.report, name="report"),
+    path("report/done/", views.report_done, name="report_done"),
+    re_path(r"^report/qr/(?P<code>[A-Za-z0-9_-]{1,20})\.svg$", views.workstation_qr, name="workstation_qr"),
+    path("status/", views.status, name="status"),
 ]
