@@ -5,13 +5,20 @@ import re
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from chengguan.core.errors import ValidationFailed
 from chengguan.workorders import classifier as clf
-from chengguan.workorders.classifier import TextClassifier, cross_validate, join_fields, normalize
+from chengguan.workorders.classifier import (
+    TextClassifier,
+    cross_validate,
+    join_fields,
+    normalize,
+    subject_of,
+)
 
 DATASET = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "tipdm2020c"
 
@@ -48,6 +55,10 @@ def test_normalize_and_join():
     assert normalize("　ＡＢＣ１２３\n\t路口 ") == "ABC123 路口"
     assert join_fields(["标题", "正文"]) == "标题 标题 正文"
     assert join_fields(["只有一段"]) == "只有一段"
+    # The classifier finds the subject again in the doubled opening, spaces inside it included.
+    assert subject_of(normalize(join_fields(["夜市 摊贩", "每天晚上占道\n经营"]))) == "夜市 摊贩"
+    assert subject_of(normalize(join_fields(["", "没有标题的正文"]))) == ""
+    assert subject_of("路边 摊贩很多") == ""
 
 
 def test_fit_predict_confidence_and_round_trip(trained):
@@ -72,13 +83,32 @@ def test_fit_predict_confidence_and_round_trip(trained):
 
 
 @pytest.mark.parametrize("classes", [2, 4])
-def test_fast_probabilities_equal_scikit_learn(classes):
+def test_probabilities_do_not_depend_on_the_batch(classes):
     texts, labels = corpus(PLACES[:6])
     keep = [i for i, label in enumerate(labels) if label in sorted(TEMPLATES)[:classes]]
     model = TextClassifier().fit([texts[i] for i in keep], [labels[i] for i in keep])
-    probe = corpus(PLACES[6:])[0] + ["与任何分类都无关的一句话"]
-    expected = model.pipeline.predict_proba(probe)
-    assert model.predict_proba(probe) == pytest.approx(expected, abs=1e-12)
+    probe = corpus(PLACES[6:])[0] + ["与任何分类都无关的一句话", ""]
+    batch = model.predict_proba(probe)
+    assert batch.shape == (len(probe), classes)
+    assert batch.sum(axis=1) == pytest.approx([1.0] * len(probe))
+    one_by_one = np.vstack([model.predict_proba([text]) for text in probe])
+    assert batch == pytest.approx(one_by_one, abs=1e-12)
+    # A text that says nothing about any class gets a low confidence: it goes to a person.
+    assert max(batch[-1]) < 0.9 and max(batch[-1]) == pytest.approx(1 / classes, abs=0.2)
+
+
+def test_label_descriptions_teach_words_no_training_text_uses(trained):
+    texts, labels = corpus(PLACES[:8])
+    descriptions = {"噪声扰民": ["噪声 扰民 鸣笛 喇叭 高音喇叭"], "暴露垃圾": ["垃圾 渣土 清运"],
+                    "不在训练集的分类": ["这个分类没有训练文本"]}
+    probe = "工地渣土没有清运"  # "渣土" and "清运" are in no training text
+    described = TextClassifier().fit(texts, labels, label_descriptions=descriptions)
+    assert described.predict([probe]) == ["暴露垃圾"]
+    assert trained.predict([probe]) != ["暴露垃圾"]  # the same texts without the descriptions
+    # Descriptions add no class of their own, and the texts still count as the training size.
+    assert described.labels == sorted(TEMPLATES)
+    assert described.header["description_count"] == 2
+    assert described.header["training_size"] == len(texts)
 
 
 def _with_header(data: bytes, **changes) -> bytes:
@@ -148,6 +178,23 @@ def test_command_train_test_and_cv(tmp_path):
     assert second.split()[0] == "macro-F1"
 
 
+def test_command_with_descriptions(tmp_path):
+    write_csv(tmp_path / "a.csv", rows_for(PLACES[:8]))
+    write_csv(tmp_path / "b.csv", [("", "有车辆鸣笛按喇叭", "噪声扰民")])
+    write_csv(tmp_path / "d.csv", [("噪声扰民", "噪声 扰民 鸣笛 喇叭"), ("噪声扰民", "高音喇叭"),
+                                   ("暴露垃圾", "垃圾 渣土 清运")], header=("label", "text"))
+    base = ["--train", str(tmp_path / "a.csv"), "--test", str(tmp_path / "b.csv"), "--text-cols", "标题,内容",
+            "--label-col", "分类"]
+    assert run_command(*base, "--descriptions", str(tmp_path / "d.csv")).splitlines()[0] == "accuracy 1.000"
+    assert run_command(*base).splitlines()[0] == "accuracy 0.000"
+    output = run_command("--train", str(tmp_path / "a.csv"), "--cv", "4", "--text-cols", "标题,内容",
+                         "--label-col", "分类", "--descriptions", str(tmp_path / "d.csv"))
+    assert float(output.splitlines()[0].split()[1]) >= 0.8
+    write_csv(tmp_path / "bad.csv", [("噪声扰民", "鸣笛")], header=("分类", "说明"))
+    with pytest.raises(CommandError, match="缺少列：label、text"):
+        run_command(*base, "--descriptions", str(tmp_path / "bad.csv"))
+
+
 def test_command_refuses_bad_input(tmp_path):
     good = tmp_path / "good.csv"
     write_csv(good, rows_for(PLACES[:3]))
@@ -168,13 +215,29 @@ def test_command_refuses_bad_input(tmp_path):
         run_command("--train", str(good), *base)
 
 
+def taxonomy_descriptions() -> dict[str, list[str]]:
+    """The board's own category tree as descriptions: per first-level class, its name and one
+    "二级分类 三级分类" line per leaf ("其他" leaves out)."""
+    descriptions: dict[str, set[str]] = {}
+    with (DATASET / "fj1_label_taxonomy.csv").open(encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f):
+            names = [n for n in (row["二级分类"], row["三级分类"]) if n and n != "其他"]
+            descriptions.setdefault(row["一级分类"], {row["一级分类"]}).add(" ".join(names))
+    return {label: sorted(filter(None, lines)) for label, lines in descriptions.items()}
+
+
 def test_cross_validation_on_real_messages():
     path = DATASET / "fj2_messages_sample495.csv"
     if not path.exists():
         pytest.skip("需要 ../shared/datasets/tipdm2020c 数据集")
     texts, labels = clf.read_labelled_csv(path, ["留言主题", "留言详情"], "一级分类")
     assert len(texts) == 495
+    # Measured (5 folds × 3 repeats, see the module docstring): 0.87 from the messages alone,
+    # 0.88 with the board's category tree as descriptions; the issue's target is 0.85.
     result = cross_validate(texts, labels, folds=5, repeats=1, seed=0)
-    # Measured 0.83 (see the module docstring); the issue's 0.85 target is not reached yet.
-    assert result["accuracy"][0] >= 0.80
-    assert result["macro_f1"][0] >= 0.80
+    assert result["accuracy"][0] >= 0.85
+    assert result["macro_f1"][0] >= 0.85
+    result = cross_validate(texts, labels, folds=5, repeats=1, seed=0,
+                            label_descriptions=taxonomy_descriptions())
+    assert result["accuracy"][0] >= 0.86
+    assert result["macro_f1"][0] >= 0.86
