@@ -20,6 +20,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from chengguan.core.errors import BusinessRuleError, ValidationFailed
+from chengguan.core.imports import header_mismatch
 
 from .choices import (
     BenchmarkStatus,
@@ -757,11 +758,9 @@ def _headers(sheet_name: str, header: list, columns, result: ImportResult) -> di
         else:
             positions[known[title]] = i
     missing = [h for f, h, required in columns if required and f not in positions]
-    if missing or unknown:
-        parts = ([f"缺少列：{'、'.join(missing)}"] if missing else []) + (
-            [f"无法识别或重复的列：{'、'.join(unknown)}"] if unknown else [])
-        result.errors.append(RowError(sheet_name, 1, "", "表头与导入模板不符（" + "；".join(parts) + "）。",
-                                      "wrong_columns"))
+    message = header_mismatch(missing, unknown)
+    if message:
+        result.errors.append(RowError(sheet_name, 1, "", message, "wrong_columns"))
         return None
     return positions
 

@@ -116,6 +116,11 @@ class _SquadAndOfficer(ActionForm):
         self.fields["squad"].widget.attrs.update({"data-squad-select": "1",
                                                   "data-default-squad": str(self.order.squad_id or "")})
 
+    def save(self):
+        data = self.cleaned_data
+        return self.run_service(getattr(workflow, self.verb), self.order, by=self.user, squad=data["squad"],
+                                assignee=data["assignee"], note=data["note"])
+
 
 class AcceptForm(ActionForm):
     verb, label = "accept", "签收"
@@ -133,11 +138,6 @@ class DispatchForm(_SquadAndOfficer):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].help_text = "可不指定，由中队长指派。"
 
-    def save(self):
-        data = self.cleaned_data
-        return self.run_service(workflow.dispatch, self.order, by=self.user, squad=data["squad"],
-                                assignee=data["assignee"], note=data["note"])
-
 
 class ReassignForm(_SquadAndOfficer):
     verb, label = "reassign", "改派"
@@ -146,11 +146,6 @@ class ReassignForm(_SquadAndOfficer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["squad"].empty_label = "不变"
-
-    def save(self):
-        data = self.cleaned_data
-        return self.run_service(workflow.reassign, self.order, by=self.user, squad=data["squad"],
-                                assignee=data["assignee"], note=data["note"])
 
 
 class AssignForm(ActionForm):

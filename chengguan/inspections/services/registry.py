@@ -15,7 +15,6 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
@@ -29,6 +28,7 @@ from django.utils import timezone
 from chengguan.core import audit, geo
 from chengguan.core.errors import BusinessRuleError, ChengguanError, ValidationFailed
 from chengguan.core.fields import mask_id_number, mask_phone
+from chengguan.core.imports import ImportResult, RowError, header_mismatch
 from chengguan.core.models import Grid, OrgUnit
 from chengguan.core.scope import scope_units_for
 from chengguan.core.validators import validate_credit_code, validate_id_number
@@ -534,26 +534,6 @@ MAX_IMPORT_ROWS = 50_000
 EXACT_DIGITS = 15
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int  # Excel row number (the header is row 1); 0 for the file itself
-    field: str  # Chinese column name ("" for the whole row or file)
-    message: str
-    code: str = "invalid"
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
 def export_columns(user) -> list[tuple[str, Callable]]:
     """(header, getter) pairs for `core.exports.xlsx_response`; the same headers as the import
     template, so an export imports back unchanged. The queryset should `select_related(
@@ -690,17 +670,10 @@ def _columns(header: list, result: ImportResult) -> dict[str, int] | None:
         else:
             positions[known[key]] = i
     missing = [h for f, h, required in COLUMNS if required and f not in positions]
-    if not (unknown or repeated or missing):
+    message = header_mismatch(missing, unknown, repeated)
+    if message is None:
         return positions
-    parts = []
-    if missing:
-        parts.append(f"缺少列：{'、'.join(missing)}")
-    if unknown:
-        parts.append(f"无法识别的列：{'、'.join(unknown)}")
-    if repeated:
-        parts.append(f"重复的列：{'、'.join(repeated)}")
-    result.errors.append(RowError(1, "", "表头与导入模板不符（" + "；".join(parts) + "）。请使用导入模板的列名。",
-                                  "wrong_columns"))
+    result.errors.append(RowError(1, "", message, "wrong_columns"))
     return None
 
 

@@ -46,7 +46,7 @@ from django.db.models.signals import post_delete, post_save
 
 from chengguan.core import geo
 from chengguan.core.errors import ValidationFailed
-from chengguan.inspections.services.registry import ImportResult, RowError
+from chengguan.core.imports import ImportResult, RowError
 
 from ..models import AddressEntry
 

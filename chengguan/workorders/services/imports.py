@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from chengguan.core.errors import ValidationFailed
-from chengguan.inspections.services.registry import RowError
+from chengguan.core.imports import RowError, header_mismatch
 
 from ..choices import Channel
 from ..models import Category
@@ -218,17 +218,10 @@ def _columns(header: list, aliases: Mapping[str, str | None], channel: str,
             positions[name] = i
     required = ["text"] + (["external_ticket"] if channel in HOTLINES else [])
     missing = [HEADER[f] for f in required if f not in positions]
-    if not (unknown or repeated or missing):
+    message = header_mismatch(missing, unknown, repeated)
+    if message is None:
         return positions
-    parts = []
-    if missing:
-        parts.append(f"缺少列：{'、'.join(missing)}")
-    if unknown:
-        parts.append(f"无法识别的列：{'、'.join(unknown)}")
-    if repeated:
-        parts.append(f"重复的列：{'、'.join(repeated)}")
-    result.errors.append(RowError(1, "", "表头与导入模板不符（" + "；".join(parts) + "）。请使用导入模板的列名。",
-                                  "wrong_columns"))
+    result.errors.append(RowError(1, "", message, "wrong_columns"))
     return None
 
 
