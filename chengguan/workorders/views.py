@@ -5,6 +5,7 @@ Views stay thin: reads come from selectors (scoped, so out of scope is a 404), e
 one workflow verb posted to `order_action` (a refusal shows its Chinese message, nothing is
 saved)."""
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from chengguan.core.errors import ValidationFailed
 from chengguan.core.exports import xlsx_response
 from chengguan.core.models import Grid
 
@@ -24,7 +26,7 @@ from .choices import Channel, Status
 from .filters import WorkOrderFilter
 from .forms import ACTION_FORMS, RIDES_ON, NewOrderForm, action_form, squads_of_people
 from .models import WorkOrder
-from .services import workflow
+from .services import stats, workflow
 
 PAGE_SIZE = 50
 # Actions shown as one button (no inputs worth a form of their own).
@@ -277,3 +279,63 @@ def clock_requests(request):
         "pending": list(selectors.pending_clock_requests(request.user)),
     })
 
+
+# --- indicators -------------------------------------------------------------------------------
+
+class StatsRangeForm(forms.Form):
+    start = forms.DateField(label="统计日期起", required=False)
+    end = forms.DateField(label="统计日期止", required=False)
+
+
+# (Chinese header, attribute of stats.SquadIndicators): the page's table and the Excel export.
+STATS_COLUMNS = [
+    ("中队", "squad_name"), ("受理数", "received"), ("重复件数", "repeats"), ("非本部门职责退回数", "rejected"),
+    ("结案数", "closed"), ("按期结案数", "closed_on_time"), ("应结案数", "due"), ("结案率(%)", "closure_rate"),
+    ("按期结案率(%)", "on_time_rate"), ("处置数", "handled"), ("返工数", "reworked"), ("返工率(%)", "rework_rate"),
+    ("评价数", "rated"), ("满意率(%)", "satisfaction_rate"), ("诉转案数", "converted"),
+    ("诉转案率(%)", "conversion_rate"), ("超时在办数", "overdue_now"),
+]
+
+
+def _indicators(request):
+    """(form, start, end, rows or None); a bad range leaves rows None and the error on the form."""
+    form = StatsRangeForm(request.GET or None)
+    today = timezone.localdate()
+    start, end = today.replace(day=1), today
+    if form.is_valid():
+        start = form.cleaned_data["start"] or start
+        end = form.cleaned_data["end"] or end
+    elif form.is_bound:
+        return form, start, end, None
+    try:
+        return form, start, end, stats.indicators_by_squad(start, end, request.user)
+    except ValidationFailed as error:
+        form.add_error(None, error.message)
+        return form, start, end, None
+
+
+@login_required
+@permission_required("workorders.view_stats", raise_exception=True)
+def stats_page(request):
+    form, start, end, rows = _indicators(request)
+    table = [[getattr(row, attr) for _, attr in STATS_COLUMNS] for row in rows or []]
+    return render(request, "workorders/stats.html", {
+        "form": form, "start": start, "end": end, "headers": [h for h, _ in STATS_COLUMNS],
+        "rows": list(zip(rows or [], table, strict=True)),
+    })
+
+
+@login_required
+@permission_required("workorders.view_stats", raise_exception=True)
+def stats_export(request):
+    form, start, end, rows = _indicators(request)
+    if rows is None:
+        messages.error(request, "；".join(str(e) for e in form.errors.values()) or "统计区间有误。")
+        return redirect("workorders:stats")
+    columns = [(header, lambda row, attr=attr: _cell(getattr(row, attr))) for header, attr in STATS_COLUMNS]
+    return xlsx_response(f"工单考核指标 {start:%Y%m%d}-{end:%Y%m%d}", columns, rows, model=WorkOrder,
+                         filters={"start": start.isoformat(), "end": end.isoformat()}, actor=request.user)
+
+
+def _cell(value):
+    return float(value) if hasattr(value, "quantize") else value

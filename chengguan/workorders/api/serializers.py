@@ -425,3 +425,43 @@ class ConversionRateSerializer(serializers.Serializer):
     end = serializers.DateField()
     squads = ConversionRateRowSerializer(many=True)
 
+
+
+class IndicatorsQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="统计日期起（默认本月 1 日）")
+    end = serializers.DateField(required=False, help_text="统计日期止（含，默认今天）")
+
+
+def _percent(help_text: str):
+    return serializers.DecimalField(max_digits=7, decimal_places=1, allow_null=True, read_only=True,
+                                    help_text=f"{help_text}（百分数，一位小数；分母为 0 时为空）")
+
+
+class SquadIndicatorsSerializer(serializers.Serializer):
+    squad = serializers.IntegerField(allow_null=True, help_text="中队编号；为空表示未定位的工单或合计行")
+    squad_name = serializers.CharField()
+    is_total = serializers.BooleanField(help_text="是否为合计行（数据范围内各行之和）")
+    received = serializers.IntegerField(help_text="受理数（区间内受理，不含并单重复件和非本部门职责件）")
+    repeats = serializers.IntegerField(help_text="重复件数")
+    rejected = serializers.IntegerField(help_text="非本部门职责退回数")
+    closed = serializers.IntegerField(help_text="结案数（区间内结案）")
+    closed_on_time = serializers.IntegerField(help_text="按期结案数")
+    overdue_open = serializers.IntegerField(help_text="区间内办理时限届满、区间结束时仍未结案的工单数")
+    due = serializers.IntegerField(help_text="应结案数 = 结案数 + 超期未结数")
+    closure_rate = _percent("结案率 = 结案数 / 应结案数")
+    on_time_rate = _percent("按期结案率 = 按期结案数 / 应结案数")
+    handled = serializers.IntegerField(help_text="处置数（区间内有处置反馈的工单）")
+    reworked = serializers.IntegerField(help_text="返工数（区间内核查不通过返工的工单）")
+    rework_rate = _percent("返工率 = 返工数 / 处置数")
+    rated = serializers.IntegerField(help_text="评价数（区间内回访评价的工单）")
+    satisfied = serializers.IntegerField(help_text="满意与基本满意数")
+    satisfaction_rate = _percent("满意率")
+    converted = serializers.IntegerField(help_text="诉转案数")
+    conversion_rate = _percent("诉转案率 = 诉转案数 / 受理数")
+    overdue_now = serializers.IntegerField(help_text="超时在办数（当前）")
+
+
+class IndicatorsSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    squads = SquadIndicatorsSerializer(many=True, help_text="各中队一行，最后一行为合计")

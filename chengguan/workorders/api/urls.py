@@ -14,5 +14,6 @@ router.register("", views.WorkOrderViewSet, basename="workorders-order")
 urlpatterns = [
     path("intake/", views.IntakeView.as_view(), name="workorders-intake"),
     path("stats/conversion-rate/", views.ConversionRateView.as_view(), name="workorders-conversion-rate"),
+    path("stats/indicators/", views.IndicatorsView.as_view(), name="workorders-indicators"),
     *router.urls,
 ]

@@ -382,10 +382,26 @@ class ConversionRateView(APIView):
                    description="区间内受理的工单（不含并单重复件和非本部门职责件）中提请立案的比例，限数据范围内。",
                    parameters=[s.ConversionRateQuerySerializer], responses=s.ConversionRateSerializer)
     def get(self, request):
-        query = s.ConversionRateQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        today = timezone.localdate()
-        start = query.validated_data.get("start") or today.replace(day=1)
-        end = query.validated_data.get("end") or today
+        start, end = _date_range(request, s.ConversionRateQuerySerializer)
         rows = stats.conversion_rate_by_squad(start, end, request.user)
         return Response(s.ConversionRateSerializer({"start": start, "end": end, "squads": rows}).data)
+
+
+def _date_range(request, serializer_class):
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    today = timezone.localdate()
+    return query.validated_data.get("start") or today.replace(day=1), query.validated_data.get("end") or today
+
+
+class IndicatorsView(APIView):
+    required_perm = "workorders.view_stats"
+
+    @extend_schema(summary="工单考核指标（按中队）",
+                   description="GB/T 30428.4 口径的受理数、结案率、按期结案率、返工率、满意率、诉转案率等，"
+                               "各中队一行加合计行，限数据范围内。口径见 services/stats.indicators_by_squad。",
+                   parameters=[s.IndicatorsQuerySerializer], responses=s.IndicatorsSerializer)
+    def get(self, request):
+        start, end = _date_range(request, s.IndicatorsQuerySerializer)
+        rows = stats.indicators_by_squad(start, end, request.user)
+        return Response(s.IndicatorsSerializer({"start": start, "end": end, "squads": rows}).data)

@@ -301,19 +301,26 @@ def _candidates(drafts) -> _Pool:
     end = max(d.received_at for d in drafts) + LATE_DELIVERY
     orders = {}
     if cells or prints or ids:
-        # Each arm on its own index: (h3, received_at) for the window, the fingerprint index,
-        # the primary key; open orders older than the window come through the status index.
+        # One SELECT per arm, glued with UNION ALL, so that each uses its own index — (h3,
+        # received_at) for the window, the fingerprint index, the primary key — where one
+        # WHERE with ORs makes the planner scan the table.
         recent = Q(received_at__gte=start, received_at__lte=end)
         old_open = Q(status__in=OPEN_STATUSES, received_at__lt=start)
-        where = Q()
+        base = (WorkOrder.objects.exclude(status=Status.REJECTED).exclude(status=Status.MERGED, parent__isnull=True)
+                .order_by())
+        arms = []
         if cells:
-            where |= Q(h3__in=sorted(cells)) & recent | Q(h3__in=sorted(cells)) & old_open
+            # One arm per draft's disk: a short IN list is planned on (h3, received_at); one
+            # list of every cell of the batch is planned as a scan of the window by date.
+            arms += [base.filter(recent, h3__in=disk) for disk in sorted({tuple(sorted(d)) for d in disks.values()})]
+            arms.append(base.filter(old_open, h3__in=sorted(cells)))
         if prints:
-            where |= Q(fingerprint__in=sorted(prints)) & (recent | old_open)
+            arms += [base.filter(recent, fingerprint__in=sorted(prints)),
+                     base.filter(old_open, fingerprint__in=sorted(prints))]
         if ids:
-            where |= Q(pk__in=sorted(ids))
-        qs = (WorkOrder.objects.filter(where).exclude(status=Status.REJECTED)
-              .exclude(status=Status.MERGED, parent__isnull=True).values_list(*COLUMNS).order_by())
+            arms.append(base.filter(pk__in=sorted(ids)))
+        arms = [arm.values_list(*COLUMNS) for arm in arms]
+        qs = arms[0].union(*arms[1:], all=True) if len(arms) > 1 else arms[0]
         orders = {row.pk: row for row in map(_Row, qs)}
     by_cell, by_print = defaultdict(list), defaultdict(list)
     for o in orders.values():

@@ -240,6 +240,7 @@ class TestWorkOrderEndpoints(EndpointMatrix):
                  allowed=ADMIN, payload=lambda d: {"amount": "1.5"},
                  target=lambda d: TimeLimitRule.objects.get(stage="accept", channel="")),
         Endpoint("conversion-rate", "get", lambda d: f"{API}/stats/conversion-rate/", allowed=STATS),
+        Endpoint("indicators", "get", lambda d: f"{API}/stats/indicators/", allowed=STATS),
     ]
 
     @pytest.fixture
