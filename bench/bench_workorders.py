@@ -95,7 +95,7 @@ def load_orders(n: int) -> None:
         received_at, due_at, reply_due_at, lon, lat, h3, grid_id, squad_id, category_id)
     SELECT 'BENCH' || lpad(g::text, 8, '0'), (%(channels)s::text[])[1 + g %% 8], 'BENCH-' || g,
            '占道经营反映 ' || g, '市民反映小区门口有人占道经营，影响通行，请尽快处理。编号 ' || g,
-           substr(md5(g::text), 1, 16), '', 'coordinates', '', '', true, 'person', false,
+           substr(md5(g::text), 1, 16), '', 'coordinates', '', '', true, 'model', false,
            CASE WHEN g %% 525600 < 43200 THEN (%(statuses)s::text[])[1 + (g * 7) %% 15]
                 ELSE (%(old_statuses)s::text[])[1 + (g * 7) %% 50] END,
            false, false, false, '', '', '', '', false, false,
@@ -123,7 +123,7 @@ def prepare() -> tuple[str, list[tuple[float, float]]]:
     from chengguan.core.choices import RoleCode
     from chengguan.core.models import OrgUnit, User
     from chengguan.workorders.choices import Channel
-    from chengguan.workorders.models import IntakeClient, WorkOrder
+    from chengguan.workorders.models import ClassifierModel, IntakeClient, WorkOrder
     from chengguan.workorders.services import classification, clients, intake
 
     with audit.context(source="command:bench"):
@@ -150,6 +150,7 @@ def prepare() -> tuple[str, list[tuple[float, float]]]:
                               "category": code, "lon": lon, "lat": lat})
             for start in range(0, len(items), 200):
                 intake.receive_many(items[start:start + 200], by=dispatcher)
+        if not ClassifierModel.objects.exists():
             classification.train(by=dispatcher, evaluate=False)
         admin = User.objects.filter(roles__code=RoleCode.ADMIN).order_by("pk").first()
         client = IntakeClient.objects.filter(name="基准测试热线").first()

@@ -8,7 +8,8 @@ import time
 
 from .common import ROOT, machine
 
-BENCHMARKS = ["bench.bench_locate", "bench.bench_audit", "bench.bench_draw", "bench.bench_tiers", "bench.bench_classifier"]
+BENCHMARKS = ["bench.bench_locate", "bench.bench_audit", "bench.bench_draw", "bench.bench_tiers", "bench.bench_classifier",
+              "bench.bench_workorders"]
 
 
 def main() -> int:

@@ -56,6 +56,7 @@ import pickle
 import re
 import struct
 import unicodedata
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,6 +64,7 @@ import numpy as np
 import scipy.sparse as sp
 import sklearn
 from scipy.optimize import minimize_scalar
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
@@ -168,7 +170,11 @@ def _fit_scorer(blocks, rows, labels, weights, classes) -> dict:
         q = NB_ALPHA + features[~positive].T @ weights[~positive]
         ratio = np.log(p / p.sum()) - np.log(q / q.sum())
         svm = LinearSVC(C=SVM_C, class_weight="balanced", tol=SVM_TOL)
-        svm.fit(features @ sp.diags(ratio), positive, sample_weight=weights)
+        with warnings.catch_warnings():
+            # liblinear reaches its iteration cap on tiny or duplicated training sets (a new
+            # installation's category keywords); the model is still usable and CV measures it.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            svm.fit(features @ sp.diags(ratio), positive, sample_weight=weights)
         coef[:, k] = ratio * svm.coef_[0]
         intercept[k] = svm.intercept_[0]
     return {"blocks": kept, "coef": coef, "intercept": intercept}
