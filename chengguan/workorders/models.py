@@ -12,7 +12,6 @@ from chengguan.core.fields import EncryptedCharField
 from chengguan.core.models import AuditedModel, Located, ScopedQuerySet
 
 from .choices import (
-    OPEN_STATUSES,
     Channel,
     ClassifiedBy,
     LimitKind,
@@ -160,10 +159,6 @@ class WorkOrder(Located, AuditedModel):
 
     def __str__(self) -> str:
         return self.number
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
 
 
 class WorkOrderStep(AuditedModel):

@@ -46,11 +46,6 @@ class Limit:
     amount: Decimal
     basis: str = ""
 
-    @property
-    def label(self) -> str:
-        amount = f"{self.amount:g}" if isinstance(self.amount, float) else f"{self.amount.normalize():f}"
-        return f"{amount}个{LimitKind(self.kind).label}"
-
     def due(self, start: dt.datetime) -> dt.datetime:
         if self.kind == LimitKind.WORKING_HOURS:
             return add_working_hours(start, self.amount)
