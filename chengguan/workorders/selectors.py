@@ -24,9 +24,11 @@ IN_HANDS = (Status.DISPATCHED, Status.HANDLING)
 
 
 def order_list(user, action: str = "view"):
+    # The squad's and grid's polygons are not shown in lists; parsing them cost half a page.
     return (WorkOrder.objects.restrict(user, action)
             .select_related("category", "category__parent", "predicted_category", "predicted_category__parent",
-                            "squad", "grid", "assignee"))
+                            "squad", "grid", "assignee")
+            .defer("squad__jurisdiction", "grid__boundary"))
 
 
 def end_of_today(now: dt.datetime | None = None) -> dt.datetime:
@@ -142,7 +144,7 @@ def squad_members(squad: OrgUnit | None):
         return User.objects.none()
     return (User.objects.filter(is_active=True, org_unit__path__startswith=squad.path,
                                 roles__code__in=[RoleCode.OFFICER, RoleCode.SQUAD_LEADER])
-            .distinct().select_related("org_unit").order_by("real_name", "pk"))
+            .distinct().select_related("org_unit").defer("org_unit__jurisdiction").order_by("real_name", "pk"))
 
 
 def handlers_in_scope(user):
@@ -153,11 +155,13 @@ def handlers_in_scope(user):
     if not paths:
         return User.objects.none()
     return (User.objects.filter(paths, is_active=True, roles__code__in=[RoleCode.OFFICER, RoleCode.SQUAD_LEADER])
-            .distinct().select_related("org_unit").order_by("org_unit__path", "real_name", "pk"))
+            .distinct().select_related("org_unit").defer("org_unit__jurisdiction")
+            .order_by("org_unit__path", "real_name", "pk"))
 
 
 def squads_in_scope(user):
-    return OrgUnit.objects.restrict(user).filter(kind=OrgUnitKind.SQUAD, is_active=True).order_by("path")
+    return (OrgUnit.objects.restrict(user).filter(kind=OrgUnitKind.SQUAD, is_active=True).defer("jurisdiction")
+            .order_by("path"))
 
 
 def squad_of(user) -> OrgUnit | None:
