@@ -112,6 +112,10 @@
       var squad = form.querySelector("[data-squad-select]");
       var officer = form.querySelector("[data-officer-select]");
       if (!squad || !officer) { return; }
+      var shared = officer.dataset.officerOptions && document.getElementById(officer.dataset.officerOptions);
+      if (shared && officer.options.length <= 1) {  // the board sends the officer list once
+        officer.appendChild(shared.content.cloneNode(true));
+      }
       var fallback = squad.dataset.defaultSquad || "";
       function apply() {
         var chosen = squad.value || fallback;
