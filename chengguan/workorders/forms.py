@@ -122,12 +122,16 @@ class _SquadAndOfficer(ActionForm):
                                 assignee=data["assignee"], note=data["note"])
 
 
-class AcceptForm(ActionForm):
-    verb, label = "accept", "签收"
-    note = forms.CharField(label="说明", max_length=500, required=False)
+class _NoteForm(ActionForm):
+    """A verb whose only input is an optional note; subclasses declare `note`."""
 
     def save(self):
-        return self.run_service(workflow.accept, self.order, by=self.user, note=self.cleaned_data["note"])
+        return self.run_service(getattr(workflow, self.verb), self.order, by=self.user, note=self.cleaned_data["note"])
+
+
+class AcceptForm(_NoteForm):
+    verb, label = "accept", "签收"
+    note = forms.CharField(label="说明", max_length=500, required=False)
 
 
 class DispatchForm(_SquadAndOfficer):
@@ -226,12 +230,9 @@ class VerifyForm(ActionForm):
                                 note=data["note"])
 
 
-class CloseForm(ActionForm):
+class CloseForm(_NoteForm):
     verb, label = "close", "结案"
     note = forms.CharField(label="结案意见", max_length=500, required=False)
-
-    def save(self):
-        return self.run_service(workflow.close, self.order, by=self.user, note=self.cleaned_data["note"])
 
 
 class RejectForm(ActionForm):
@@ -347,12 +348,9 @@ class RequestSuspensionForm(ActionForm):
                                 reason=self.cleaned_data["reason"])
 
 
-class ResumeForm(ActionForm):
+class ResumeForm(_NoteForm):
     verb, label = "resume", "恢复办理"
     note = forms.CharField(label="说明", max_length=500, required=False)
-
-    def save(self):
-        return self.run_service(workflow.resume, self.order, by=self.user, note=self.cleaned_data["note"])
 
 
 class RateForm(ActionForm):
