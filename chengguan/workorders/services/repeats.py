@@ -288,6 +288,34 @@ class _Pool:
         return list(found.values())
 
 
+def _base():
+    """Orders that can be an original: not rejected, not merged into nothing."""
+    return WorkOrder.objects.exclude(status=Status.REJECTED).exclude(status=Status.MERGED, parent__isnull=True).order_by()
+
+
+def _nearby_rows(cells: list[str], start: dt.datetime, end: dt.datetime) -> list[tuple]:
+    """COLUMNS of the eligible saved orders in `cells` received in [start, end], or earlier and
+    still open. On PostgreSQL each cell is one probe of the (h3, received_at) index, a LATERAL
+    join over the cell array: through the ORM a batch's ~1,000 cells in one IN list are planned
+    as a scan of the whole window, and one arm per draft costs more to compile than to run (a
+    batch of 50 over 1,000,000 orders: 85 ms → 28 ms)."""
+    if connection.vendor != "postgresql":
+        recent = _base().filter(h3__in=cells, received_at__gte=start, received_at__lte=end)
+        old_open = _base().filter(h3__in=cells, status__in=OPEN_STATUSES, received_at__lt=start)
+        return list(recent.values_list(*COLUMNS).union(old_open.values_list(*COLUMNS), all=True))
+    table = connection.ops.quote_name(WorkOrder._meta.db_table)
+    columns = ", ".join(f"w.{connection.ops.quote_name(c)}" for c in COLUMNS)
+    eligible = "w.status <> %s AND NOT (w.status = %s AND w.parent_id IS NULL)"
+    sql = (f"SELECT {columns} FROM unnest(%s::text[]) AS c(cell) CROSS JOIN LATERAL "
+           f"(SELECT * FROM {table} w0 WHERE w0.h3 = c.cell AND w0.received_at >= %s AND w0.received_at <= %s) w "
+           f"WHERE {eligible} UNION ALL SELECT {columns} FROM {table} w WHERE w.h3 = ANY(%s) "
+           f"AND w.status = ANY(%s) AND w.received_at < %s AND {eligible}")
+    skip = [Status.REJECTED.value, Status.MERGED.value]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [cells, start, end, *skip, cells, [str(s) for s in OPEN_STATUSES], start, *skip])
+        return cursor.fetchall()
+
+
 def _candidates(drafts) -> _Pool:
     """Every saved order that may be repeated by a draft of the batch (without its text): the
     fallback's ids, then the rows."""
@@ -299,21 +327,14 @@ def _candidates(drafts) -> _Pool:
     ids = {pk for pks in group_ids.values() for pk in pks}
     start = min(d.received_at for d in drafts) - _window()
     end = max(d.received_at for d in drafts) + LATE_DELIVERY
-    orders = {}
-    if cells or prints or ids:
-        # One SELECT per arm, glued with UNION ALL, so that each uses its own index — (h3,
-        # received_at) for the window, the fingerprint index, the primary key — where one
-        # WHERE with ORs makes the planner scan the table.
+    orders = {row.pk: row for row in map(_Row, _nearby_rows(sorted(cells), start, end))} if cells else {}
+    if prints or ids:
+        # One SELECT per arm, glued with UNION ALL, so that each uses its own index (the
+        # fingerprint index, the primary key) where one WHERE with ORs makes the planner scan.
         recent = Q(received_at__gte=start, received_at__lte=end)
         old_open = Q(status__in=OPEN_STATUSES, received_at__lt=start)
-        base = (WorkOrder.objects.exclude(status=Status.REJECTED).exclude(status=Status.MERGED, parent__isnull=True)
-                .order_by())
+        base = _base()
         arms = []
-        if cells:
-            # One arm per draft's disk: a short IN list is planned on (h3, received_at); one
-            # list of every cell of the batch is planned as a scan of the window by date.
-            arms += [base.filter(recent, h3__in=disk) for disk in sorted({tuple(sorted(d)) for d in disks.values()})]
-            arms.append(base.filter(old_open, h3__in=sorted(cells)))
         if prints:
             arms += [base.filter(recent, fingerprint__in=sorted(prints)),
                      base.filter(old_open, fingerprint__in=sorted(prints))]
@@ -321,7 +342,7 @@ def _candidates(drafts) -> _Pool:
             arms.append(base.filter(pk__in=sorted(ids)))
         arms = [arm.values_list(*COLUMNS) for arm in arms]
         qs = arms[0].union(*arms[1:], all=True) if len(arms) > 1 else arms[0]
-        orders = {row.pk: row for row in map(_Row, qs)}
+        orders.update((row.pk, row) for row in map(_Row, qs) if row.pk not in orders)
     by_cell, by_print = defaultdict(list), defaultdict(list)
     for o in orders.values():
         if o.h3:
