@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "chengguan.public",
     "chengguan.workorders",
     "chengguan.regulations",
+    "chengguan.documents",
+    "chengguan.cases",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +228,22 @@ INSPECTION_MAX_DISTANCE_M = float(os.environ.get("INSPECTION_MAX_DISTANCE_M", "3
 # up to 200 yuan (citizen) / 3,000 yuan (organisation); a local rule may set lower limits.
 SIMPLE_PROCEDURE_MAX_FINE_PERSON = os.environ.get("SIMPLE_PROCEDURE_MAX_FINE_PERSON", "200")
 SIMPLE_PROCEDURE_MAX_FINE_ORG = os.environ.get("SIMPLE_PROCEDURE_MAX_FINE_ORG", "3000")
+
+# Enforcement cases (chengguan.cases). "Large fine" (较大数额罚款) that gives the party the
+# right to a hearing (《行政处罚法》第六十三条): set by each province; Shanghai 城管's legal-review
+# list uses ≥ 5,000 yuan (person) / ≥ 50,000 yuan (organisation) (domain §1.6, likely).
+CASE_HEARING_THRESHOLD_PERSON = os.environ.get("CASE_HEARING_THRESHOLD_PERSON", "5000")
+CASE_HEARING_THRESHOLD_ORG = os.environ.get("CASE_HEARING_THRESHOLD_ORG", "50000")
+# 《行政处罚法》第六十八条: on-the-spot collection only for fines up to 100 yuan.
+CASE_ON_THE_SPOT_COLLECTION_MAX = os.environ.get("CASE_ON_THE_SPOT_COLLECTION_MAX", "100")
+# Legal review of every ordinary-procedure case (Pudong's practice, domain §5.3), not only
+# where 《行政处罚法》第五十八条 and the major-case list require it.
+CASE_LEGAL_REVIEW_ALL = env_bool("CASE_LEGAL_REVIEW_ALL", False)
+# Longest single extension of the 90-day decision period (the APL sets none; market-regulation
+# model +30 days, unverified for 城管).
+CASE_MAX_EXTENSION_DAYS = int(os.environ.get("CASE_MAX_EXTENSION_DAYS", "30"))
+# "First offence" window for a party's history (免罚清单 首违不罚 practice; unverified).
+CASE_FIRST_OFFENCE_WINDOW_DAYS = int(os.environ.get("CASE_FIRST_OFFENCE_WINDOW_DAYS", "365"))
 
 # --- Work orders ----------------------------------------------------------------------------
 # Default time limits when no rule in the time-limit table matches (the table, edited by

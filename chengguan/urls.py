@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/inspections/", include("chengguan.inspections.api.urls")),
     path("api/v1/workorders/", include("chengguan.workorders.api.urls")),
     path("api/v1/regulations/", include("chengguan.regulations.api.urls")),
+    path("api/v1/cases/", include("chengguan.cases.api.urls")),
     path("open311/v2/", include("chengguan.workorders.open311.urls")),
     path("api/v1/", include("chengguan.core.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -502,6 +502,8 @@ class DeadlineRule:
 
 APL = "《中华人民共和国行政处罚法》"
 ACL = "《中华人民共和国行政强制法》"
+ARL = "《中华人民共和国行政复议法》"
+ALL = "《中华人民共和国行政诉讼法》"
 WD, CD, MONTHS = DeadlineKind.WORKING_DAYS, DeadlineKind.CALENDAR_DAYS, DeadlineKind.MONTHS
 
 DEADLINE_RULES: dict[str, DeadlineRule] = {
@@ -523,6 +525,20 @@ DEADLINE_RULES: dict[str, DeadlineRule] = {
         DeadlineRule("acl_substitute_reminder", "代履行前催告期", WD, 3, f"{ACL}第五十一条"),
         DeadlineRule("acl_court_reminder", "催告送达后申请法院强制执行的等待期", WD, 10, f"{ACL}第五十四条"),
         DeadlineRule("acl_court_application", "申请人民法院强制执行期限", MONTHS, 3, f"{ACL}第五十三条"),
+        # Limitation (追责时效) from the act or the end of a continuing act; 5 years where life,
+        # health or financial safety was concerned and harm followed.
+        DeadlineRule("apl_limitation", "追责时效", MONTHS, 24, f"{APL}第三十六条第一款"),
+        DeadlineRule("apl_limitation_harm", "追责时效（涉及生命健康、金融安全且有危害后果）", MONTHS, 60,
+                     f"{APL}第三十六条第一款"),
+        DeadlineRule("case_prefiling_check", "立案前核查期限", CD, 15,
+                     "《住房和城乡建设行政处罚程序规定》第十五条（待核实，可由本局配置）",
+                     verified=False, configurable=True),
+        DeadlineRule("arl_application", "申请行政复议期限", CD, 60, f"{ARL}第二十条"),
+        DeadlineRule("all_litigation", "提起行政诉讼期限", MONTHS, 6, f"{ALL}第四十六条"),
+        # 2018 text of 上海市城市管理行政执法条例第二十五条 (CPL art. 95: 30 days).
+        DeadlineRule("case_announcement_service", "公告送达期满视为送达", CD, 60,
+                     "《上海市城市管理行政执法条例》第二十五条（2018年文本；民事诉讼法第九十五条为三十日）",
+                     verified=False, configurable=True),
     )
 }
 

@@ -281,7 +281,8 @@ def test_deadline_rules_name_their_kind_and_basis():
     assert rules["apl_decision"].due(D("2024-07-03")) == D("2024-10-08")  # 90 days → 10-01, rolled
     assert rules["acl_court_application"].due(D("2024-07-01")) == D("2024-10-08")
     assert all(rule.basis.startswith("《") and rule.amount > 0 for rule in rules.values())
-    assert [code for code, rule in rules.items() if not rule.verified] == ["apl_statement"]
+    assert [code for code, rule in rules.items() if not rule.verified] == [
+        "apl_statement", "case_prefiling_check", "case_announcement_service"]
 
 
 def test_configurable_deadlines_follow_settings(settings):

@@ -1,0 +1,165 @@
+"""Cases API: the case list (squad, status, procedure, deadline filters; nearest deadline
+first) and detail, opening a lead, the on-the-spot decision (POST /simple/), and one command
+endpoint per step (POST /{id}/<verb>/). Views stay thin: scope from `restrict()` (out of scope
+→ 404), the verb's permission from `workflow.TRANSITIONS` / `ACTIONS` (→ 403), every rule from
+the services (refused step → 409 with the rule's code and article, bad input → 400)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from chengguan.core.api.mixins import ScopedQuerysetMixin
+
+from ..filters import CaseFilter
+from ..models import Case, CaseOfficer, CaseStep
+from ..services import execution, simple, workflow
+from . import serializers as s
+
+
+def detail_queryset():
+    return Case.objects.select_related("squad", "matter").prefetch_related(
+        Prefetch("steps", queryset=CaseStep.objects.select_related("actor")),
+        Prefetch("case_officers", queryset=CaseOfficer.objects.select_related("officer")),
+        "measures",
+    )
+
+
+def command(name: str, serializer, call, summary: str, description: str = ""):
+    """POST /{id}/<verb>/: the case in the caller's scope, the input's shape checked, the
+    service called, the case answered."""
+
+    def handler(self, request, pk=None):
+        case = self.get_object()
+        checked = serializer(data=request.data, context={**self.get_serializer_context(), "case": case})
+        checked.is_valid(raise_exception=True)
+        call(case, request.user, dict(checked.validated_data))
+        return self.detail_response(case.pk)
+
+    handler.__name__ = name
+    handler.__doc__ = summary
+    handler = action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(handler)
+    return extend_schema(summary=summary, description=description or None, request=serializer,
+                         responses=s.CaseDetailSerializer)(handler)
+
+
+def _pop(data: dict, key: str):
+    return data.pop(key)
+
+
+# viewset action → the workflow rule whose permission it needs
+COMMAND_RULES = {
+    "file": "file", "add_party": "add_party", "assign_officers": "assign_officers", "add_record": "add_record",
+    "add_measure": "add_measure", "extend_measure": "extend_measure", "end_measure": "end_measure",
+    "report": "report", "notify": "notify", "record_statement": "record_statement",
+    "waive_statement": "waive_statement", "request_hearing": "request_hearing", "schedule_hearing": "schedule_hearing",
+    "hold_hearing": "hold_hearing", "legal_review": "legal_review", "collective_discussion": "collective_discussion",
+    "extend_deadline": "extend_deadline", "decide": "decide", "serve": "serve", "record_payment": "record_payment",
+    "approve_payment_plan": "approve_payment_plan", "remind": "remind", "apply_to_court": "apply_to_court",
+    "record_enforcement": "record_enforcement", "record_appeal": "record_appeal",
+    "record_appeal_outcome": "record_appeal_outcome", "close": "close", "archive": "archive",
+    "withdraw": "withdraw", "transfer": "transfer",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="案件列表", description="数据范围内的案件，按最近期限排序（游标分页）；"
+                                                  "可按中队、状态、程序、期限、是否超期筛选。"),
+    retrieve=extend_schema(summary="案件详情", description="含当事人（按权限脱敏）、承办人员、环节、期限和当前可执行的动作。"),
+)
+class CaseViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Case.objects.select_related("squad", "matter")
+    serializer_class = s.CaseListSerializer
+    filterset_class = CaseFilter
+    cursor_ordering = ("next_deadline", "pk")
+    lookup_value_regex = r"[0-9]+"
+    action_perms = {"create": "cases.add_case", "simple": "cases.add_case",
+                    **{name: workflow.rule_for(rule).perm for name, rule in COMMAND_RULES.items()}}
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return detail_queryset().restrict(self.request.user, "view")
+        return super().get_queryset()
+
+    def get_serializer_class(self):
+        return s.CaseDetailSerializer if self.action == "retrieve" else s.CaseListSerializer
+
+    def detail_response(self, pk, status_code=status.HTTP_200_OK):
+        case = detail_queryset().get(pk=pk)
+        return Response(s.CaseDetailSerializer(case, context=self.get_serializer_context()).data, status=status_code)
+
+    def _input(self, serializer_class):
+        checked = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        checked.is_valid(raise_exception=True)
+        return dict(checked.validated_data)
+
+    @extend_schema(summary="录入案件线索", request=s.LeadCreateSerializer, responses={201: s.CaseDetailSerializer},
+                   description="巡查、检查、监控、移送等来源的线索，待中队长审批立案。")
+    def create(self, request):
+        case = workflow.open_lead(by=request.user, **self._input(s.LeadCreateSerializer))
+        return self.detail_response(case.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="当场处罚（简易程序）", request=s.SimpleCreateSerializer,
+                   responses={201: s.CaseDetailSerializer},
+                   description="《行政处罚法》第五十一条限额内的警告或罚款，当场编号送达并备案。")
+    @action(detail=False, methods=["post"])
+    def simple(self, request):
+        case = simple.decide_on_the_spot(by=request.user, **self._input(s.SimpleCreateSerializer))
+        return self.detail_response(case.pk, status.HTTP_201_CREATED)
+
+    file = command("file", s.FileSerializer, lambda c, u, d: workflow.file(c, by=u, **d), "立案（审批）")
+    add_party = command("add_party", s.PartyInputSerializer,
+                        lambda c, u, d: workflow.add_party(c, by=u, values=d), "添加当事人")
+    assign_officers = command("assign_officers", s.OfficersSerializer,
+                              lambda c, u, d: workflow.assign_officers(c, by=u, **d), "调整承办人员")
+    add_record = command("add_record", s.RecordSerializer, lambda c, u, d: workflow.add_record(c, by=u, **d),
+                         "制作笔录")
+    add_measure = command("add_measure", s.MeasureCreateSerializer,
+                          lambda c, u, d: workflow.add_measure(c, by=u, **d), "采取强制措施（先行登记保存、查封、扣押）")
+    extend_measure = command("extend_measure", s.MeasureExtendSerializer,
+                             lambda c, u, d: workflow.extend_measure(_pop(d, "measure"), by=u, **d), "延长查封扣押期限")
+    end_measure = command("end_measure", s.MeasureEndSerializer,
+                          lambda c, u, d: workflow.end_measure(_pop(d, "measure"), by=u, **d), "处理强制措施")
+    report = command("report", s.ReportSerializer, lambda c, u, d: workflow.report(c, by=u, **d), "调查终结报告")
+    notify = command("notify", s.ServedOnSerializer, lambda c, u, d: workflow.notify(c, by=u, **d), "事先告知")
+    record_statement = command("record_statement", s.StatementSerializer,
+                               lambda c, u, d: workflow.record_statement(c, by=u, **d), "陈述申辩及复核")
+    waive_statement = command("waive_statement", s.WaiveSerializer,
+                              lambda c, u, d: workflow.waive_statement(c, by=u, **d), "放弃陈述申辩和听证")
+    request_hearing = command("request_hearing", s.HearingRequestSerializer,
+                              lambda c, u, d: workflow.request_hearing(c, by=u, **d), "申请听证")
+    schedule_hearing = command("schedule_hearing", s.HearingScheduleSerializer,
+                               lambda c, u, d: workflow.schedule_hearing(c, by=u, **d), "听证通知")
+    hold_hearing = command("hold_hearing", s.HearingHoldSerializer,
+                           lambda c, u, d: workflow.hold_hearing(c, by=u, **d), "举行听证")
+    legal_review = command("legal_review", s.LegalReviewSerializer,
+                           lambda c, u, d: workflow.legal_review(c, by=u, **d), "法制审核",
+                           "passed=false 退回补充调查。")
+    collective_discussion = command("collective_discussion", s.DiscussionSerializer,
+                                    lambda c, u, d: workflow.collective_discussion(c, by=u, **d), "集体讨论")
+    extend_deadline = command("extend_deadline", s.ExtendDeadlineSerializer,
+                              lambda c, u, d: workflow.extend_deadline(c, by=u, **d), "延长办案期限")
+    decide = command("decide", s.CaseDecideSerializer, lambda c, u, d: workflow.decide(c, by=u, **d), "作出决定")
+    serve = command("serve", s.ServeSerializer, lambda c, u, d: workflow.serve(c, by=u, **d), "送达")
+    record_payment = command("record_payment", s.PaymentSerializer,
+                             lambda c, u, d: execution.record_payment(c, by=u, **d), "登记缴款")
+    approve_payment_plan = command("approve_payment_plan", s.PaymentPlanSerializer,
+                                   lambda c, u, d: execution.approve_payment_plan(c, by=u, **d), "批准暂缓/分期缴纳")
+    remind = command("remind", s.ServedOnSerializer, lambda c, u, d: execution.remind(c, by=u, **d), "催告")
+    apply_to_court = command("apply_to_court", s.CourtSerializer,
+                             lambda c, u, d: execution.apply_to_court(c, by=u, **d), "申请法院强制执行")
+    record_enforcement = command("record_enforcement", s.EnforcementSerializer,
+                                 lambda c, u, d: execution.record_enforcement(_pop(d, "application"), by=u, **d),
+                                 "登记强制执行结果")
+    record_appeal = command("record_appeal", s.AppealSerializer,
+                            lambda c, u, d: execution.record_appeal(c, by=u, **d), "登记复议/诉讼")
+    record_appeal_outcome = command("record_appeal_outcome", s.AppealOutcomeSerializer,
+                                    lambda c, u, d: execution.record_appeal_outcome(_pop(d, "appeal"), by=u, **d),
+                                    "登记复议/诉讼结果")
+    close = command("close", s.CaseNoteSerializer, lambda c, u, d: workflow.close(c, by=u, **d), "结案（审批）")
+    archive = command("archive", s.CaseNoteSerializer, lambda c, u, d: workflow.archive(c, by=u), "归档")
+    withdraw = command("withdraw", s.CaseReasonSerializer, lambda c, u, d: workflow.withdraw(c, by=u, **d), "撤案")
+    transfer = command("transfer", s.TransferSerializer, lambda c, u, d: workflow.transfer(c, by=u, **d), "移送")
