@@ -42,8 +42,9 @@ import datetime as dt
 import hashlib
 import math
 import re
+import threading
 import unicodedata
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
 import h3
@@ -76,6 +77,12 @@ NEAR_WEIGHT = 0.3
 SAME_CATEGORY_WEIGHT = 0.15
 OTHER_CATEGORY_PENALTY = 0.2
 HOTSPOT_RESOLUTION = 9
+# Bigram sets of saved orders kept per process (an order's title and text never change after
+# intake; the key adds fingerprint and received time, so a reused id never finds another
+# order's text). Repeated complaints cluster in place and time, so the same candidates come back
+# batch after batch: a hit skips both reading the text and computing its bigrams. About 0.6 KB
+# an entry.
+TEXT_CACHE_SIZE = 50_000
 
 SKIPPED = (Status.MERGED, Status.REJECTED)  # as originals; a merged repeat leads to its parent
 # Candidates are read as plain rows (no model instances, no text) and only the originals
@@ -157,6 +164,34 @@ class _Text:
 def _text_of(order) -> _Text:
     title = normalize_text(order.title)
     return _Text(_bigrams(title + normalize_text(order.text)), _bigrams(title) if len(title) >= MIN_TITLE else _EMPTY)
+
+
+class _TextCache:
+    """A bounded, thread-safe LRU of saved orders' `_Text` (see TEXT_CACHE_SIZE)."""
+
+    def __init__(self, size: int):
+        self.size, self.entries, self.lock = size, OrderedDict(), threading.Lock()
+
+    @staticmethod
+    def key(row) -> tuple:
+        return row.pk, row.fingerprint, row.received_at
+
+    def get(self, row) -> _Text | None:
+        key = self.key(row)
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, row, text: _Text) -> None:
+        with self.lock:
+            self.entries[self.key(row)] = text
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_saved_texts = _TextCache(TEXT_CACHE_SIZE)
 
 
 def text_similarity(a: _Text, b: _Text) -> float:
@@ -316,6 +351,17 @@ def _nearby_rows(cells: list[str], start: dt.datetime, end: dt.datetime) -> list
         return cursor.fetchall()
 
 
+def _texts_of(pks: list[int]) -> list[tuple]:
+    """(id, title, text) of the orders `pks`. On PostgreSQL one array parameter: an IN list of
+    a thousand ids costs more to build and parse than the rows cost to read."""
+    if connection.vendor != "postgresql":
+        return list(WorkOrder.objects.filter(pk__in=pks).values_list("pk", "title", "text").order_by())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, title, text FROM {connection.ops.quote_name(WorkOrder._meta.db_table)} "
+                       "WHERE id = ANY(%s)", [pks])
+        return cursor.fetchall()
+
+
 def _candidates(drafts) -> _Pool:
     """Every saved order that may be repeated by a draft of the batch (without its text): the
     fallback's ids, then the rows."""
@@ -457,12 +503,21 @@ def find_repeats(drafts: list[WorkOrder]) -> list[list[Match]]:
             distance = _distance(draft, other)
             if _could_repeat(draft, other, distance, window, limits[0]):
                 pairs.append((n, other, distance, bool(draft.fingerprint) and draft.fingerprint == other.fingerprint))
-    # Texts only where they decide (a word-for-word repeat needs none): one query.
-    wanted = sorted({o.pk for _, o, _, same in pairs if o.pk is not None and not same})
+    # Texts only where they decide (a word-for-word repeat needs none) and not already known:
+    # one query.
+    texts: dict[int, _Text] = {}
+    for _, other, _, same in pairs:
+        if other.pk is not None and not same and other.pk not in texts:
+            known = _saved_texts.get(other)
+            if known is not None:
+                texts[other.pk] = known
+    wanted = sorted({o.pk for _, o, _, same in pairs if o.pk is not None and not same} - set(texts))
     for start in range(0, len(wanted), 5000):
-        for pk, title, text in WorkOrder.objects.filter(pk__in=wanted[start:start + 5000]).values_list(
-                "pk", "title", "text").order_by():
-            pool.orders[pk].title, pool.orders[pk].text = title, text
+        for pk, title, text in _texts_of(wanted[start:start + 5000]):
+            row = pool.orders[pk]
+            row.title, row.text = title, text
+            texts[pk] = _text_of(row)
+            _saved_texts.put(row, texts[pk])
     parent_ids = {o.parent_id for _, o, _, _ in pairs if o.pk is not None and o.parent_id} - set(pool.orders)
     parents = {}
     if parent_ids:
@@ -475,7 +530,7 @@ def find_repeats(drafts: list[WorkOrder]) -> list[list[Match]]:
         key = ("row", other.pk) if other.pk is not None else ("draft", id(other))
         if not same and key not in position:
             position[key] = len(others)
-            others.append(_text_of(other))
+            others.append(texts[other.pk] if other.pk is not None else _text_of(other))
     similar = _Similarities([_text_of(d) for d in drafts], others)
     by_draft = defaultdict(list)
     for pair in pairs:

@@ -181,6 +181,11 @@ def test_a_batch_costs_a_constant_number_of_queries(org, django_assert_max_num_q
     # every path took part: nearby, fingerprint, fallback without a location, a repeat's parent
     assert sum(bool(r) for r in results) >= 30
     assert any(m.original == parent for r in results for m in r)
+    # The candidates' texts are remembered: the next batch over the same place reads none.
+    with django_assert_max_num_queries(3):
+        again = find_repeats(drafts)
+    assert [[(m.original.pk, m.score, m.reason) for m in r] for r in again] == \
+        [[(m.original.pk, m.score, m.reason) for m in r] for r in results]
     with django_assert_max_num_queries(1):
         hotspot_counts(drafts)
 
