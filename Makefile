@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SEED_SCALE ?= district
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core; 0 runs in this process.
+TEST_WORKERS ?= auto
 
 .PHONY: install run test bench lint openapi clean
 
@@ -40,9 +42,9 @@ run: install
 	@echo "城管执法平台已启动：http://$(HOST):$(PORT)/  （Ctrl+C 停止）"
 	$(VENV)/bin/gunicorn chengguan.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - --log-level warning
 
-## test: the whole suite (DATABASE_URL=postgres://… runs it on PostgreSQL)
+## test: the whole suite, one process per core (DATABASE_URL=postgres://… runs it on PostgreSQL)
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## bench: speed figures and their ratios to baselines (not pass/fail)
 bench: install

@@ -3,8 +3,9 @@ list over 1,000,000 orders.
 
 Set-up, not measured, kept in the database between runs (BENCH_WORKORDERS_POSTGRES_URL,
 default cg_bench_workorders): the district demo's org tree and 6,045 grids; 1,000,000 orders
-spread over the squads, grids, categories, statuses and the last 365 days, written by one
-INSERT … SELECT (never the ORM); a classifier trained on the category tree and 2,000 orders
+spread over the squads, grids, categories, statuses and the last 365 days, their texts drawn
+from ~4,000 complaints built from the demo's templates, roads and places (requests draw theirs
+from the same set), written by one INSERT … SELECT (never the ORM); a classifier trained on the category tree and 2,000 orders
 classified through the service; an intake client.
 
 Intake: gunicorn (`WORKERS` sync processes) serves the real API; `CLIENTS` threads POST
@@ -44,6 +45,19 @@ CLIENTS = int(os.environ.get("BENCH_WORKORDERS_CLIENTS", "6"))
 BATCH = int(os.environ.get("BENCH_WORKORDERS_BATCH", "50"))
 LIST_REQUESTS = 300
 SEED = 2026
+
+
+def _complaints() -> list[str]:
+    """Every demo complaint template filled with every road and place: ~4,000 texts about the
+    district's usual matters, so that orders at one place are repeats of each other about as
+    often as real ones are (the real TipDM board: 10.5 % of messages have a similar earlier one)."""
+    from chengguan.workorders.demo import PLACES, ROADS, TEXTS
+
+    return sorted({template.format(p=place, r=road) for templates in TEXTS.values() for template in templates
+                   for place in PLACES for road in ROADS})
+
+
+COMPLAINTS: list[str] = []
 
 
 def random_places(n: int, rng: random.Random) -> list[tuple[int, int, float, float]]:
@@ -94,7 +108,7 @@ def load_orders(n: int) -> None:
         due_soon_notified, overdue_notified, result, reply_text, satisfaction, reopened, case_reference,
         received_at, due_at, reply_due_at, lon, lat, h3, grid_id, squad_id, category_id)
     SELECT 'BENCH' || lpad(g::text, 8, '0'), (%(channels)s::text[])[1 + g %% 8], 'BENCH-' || g,
-           '占道经营反映 ' || g, '市民反映小区门口有人占道经营，影响通行，请尽快处理。编号 ' || g,
+           '市民反映 ' || g, (%(texts)s::text[])[1 + (g * 31) %% %(ntexts)s] || '（' || g || '）',
            substr(md5(g::text), 1, 16), '', 'coordinates', '', '', true, 'model', false,
            CASE WHEN g %% 525600 < 43200 THEN (%(statuses)s::text[])[1 + (g * 7) %% 15]
                 ELSE (%(old_statuses)s::text[])[1 + (g * 7) %% 50] END,
@@ -109,7 +123,7 @@ def load_orders(n: int) -> None:
     FROM generate_series(1, %(n)s) AS g
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"channels": channels, "statuses": statuses, "old_statuses": old_statuses, "lons": lons, "lats": lats, "cells": cells,
+        cursor.execute(sql, {"texts": COMPLAINTS, "ntexts": len(COMPLAINTS), "channels": channels, "statuses": statuses, "old_statuses": old_statuses, "lons": lons, "lats": lats, "cells": cells,
                              "grids": grid_ids, "squads": squad_ids, "leaves": leaves, "k": len(grid_ids),
                              "nleaves": len(leaves), "n": n})
         cursor.execute("ANALYZE workorders_workorder")
@@ -117,6 +131,7 @@ def load_orders(n: int) -> None:
 
 def prepare() -> tuple[str, list[tuple[float, float]]]:
     """The database ready for both measurements; returns an intake key and points in grids."""
+    COMPLAINTS[:] = _complaints()
     from django.db import connection
 
     from chengguan.core import audit, demo
@@ -193,9 +208,6 @@ def post(port: int, key: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
-TEXT_SAMPLES = ["小区门口有人占道摆摊卖水果，影响通行", "楼下饭店油烟直排，窗户都不能开", "晚上工地施工噪音扰民",
-                "共享单车乱停乱放堵住盲道", "垃圾房干湿垃圾混投没人管", "河道里漂着很多垃圾", "楼上装修拆承重墙",
-                "店招招牌松动摇晃很危险", "渣土车沿路撒漏", "电线杆上贴满小广告"]
 
 
 def intake_run(port: int, key: str, points, batch: int, tag: str, seconds: float = SECONDS
@@ -212,7 +224,7 @@ def intake_run(port: int, key: str, points, batch: int, tag: str, seconds: float
             for _ in range(batch):
                 n += 1
                 lon, lat = rng.choice(points)
-                orders.append({"external_ticket": f"{tag}-{index}-{n}", "text": rng.choice(TEXT_SAMPLES) + f"（{n}）",
+                orders.append({"external_ticket": f"{tag}-{index}-{n}", "text": rng.choice(COMPLAINTS) + f"（{n}）",
                                "lon": lon, "lat": lat, "reporter_phone": "13800138000"})
             began = time.perf_counter()
             try:
@@ -256,7 +268,7 @@ def bare_insert(rows: int, batch: int) -> float:
             for start in range(0, rows, batch):
                 with conn.transaction():
                     conn.cursor().executemany(insert, [
-                        (f"{tag}{i:08d}", "12345", f"{tag}-{i}", "", TEXT_SAMPLES[i % 10], "0" * 16, "", "coordinates",
+                        (f"{tag}{i:08d}", "12345", f"{tag}-{i}", "", COMPLAINTS[i % len(COMPLAINTS)], "0" * 16, "", "coordinates",
                          "gAAAAA-encrypted-name", "gAAAAA-encrypted-phone", True, "model", False, "received", False,
                          False, False, "", "", "", "accept", False, False, False, False, "", "", "", 0, "",
                          now, now, now, 121.4, 31.1, "8a309a4b2a6ffff") for i in range(start, start + batch)])
@@ -298,6 +310,23 @@ def list_benchmark() -> None:
               f"p95 {p95:.1f} ms (target < 100 ms → {100 / p95:.1f}× under), {rows / len(times):.0f} rows a page")
 
 
+def repeat_share(ticket_prefix: str) -> str:
+    """How much repeat-detection work the run's orders made: the share of orders given a likely
+    repeat, and candidates per order."""
+    from django.db import connection
+
+    from chengguan.workorders.models import RepeatCandidate, WorkOrder
+
+    orders = WorkOrder.objects.filter(external_ticket__startswith=ticket_prefix)
+    total = orders.count()
+    candidates = RepeatCandidate.objects.filter(order__in=orders)
+    flagged = candidates.values("order").distinct().count()
+    share = (f"{flagged / total:.0%} of the run's orders got a likely repeat, "
+             f"{candidates.count() / total:.2f} candidates an order") if total else "no orders"
+    connection.close()
+    return share
+
+
 def main() -> None:
     if create_database(URL, "work orders (PostgreSQL)") is None:
         return
@@ -322,7 +351,7 @@ def main() -> None:
             print(f"intake over HTTP, {batch} order(s) a request, {WORKERS} gunicorn workers, {CLIENTS} clients: "
                   f"{orders:,} orders in {elapsed:.1f} s = {rate_:,.0f} orders/s (target ≥ 300 → "
                   f"{rate_ / 300:.2f}×); request p95 {p95:.0f} ms; bare INSERT of the same rows "
-                  f"{bare:,.0f} rows/s → ratio {rate_ / bare:.2f}")
+                  f"{bare:,.0f} rows/s → ratio {rate_ / bare:.2f}; {repeat_share(f'{run_tag}-{batch}-')}")
         print("background queue: the intake enqueues no task — every order is complete when its request answers")
     finally:
         server.send_signal(signal.SIGTERM)

@@ -124,6 +124,8 @@ CELERY_BEAT_SCHEDULE = {
     "inspections-recompute-tiers": {"task": "inspections.recompute_tiers", "schedule": timedelta(days=1)},
     "inspections-generate-schedule": {"task": "inspections.generate_schedule", "schedule": timedelta(days=1)},
     "workorders-scan-deadlines": {"task": "workorders.scan_deadlines", "schedule": timedelta(minutes=5)},
+    "cases-disclosures": {"task": "cases.run_disclosures", "schedule": timedelta(days=1)},
+    "cases-deadlines": {"task": "cases.scan_deadlines", "schedule": timedelta(days=1)},
 }
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -244,6 +246,33 @@ CASE_LEGAL_REVIEW_ALL = env_bool("CASE_LEGAL_REVIEW_ALL", False)
 CASE_MAX_EXTENSION_DAYS = int(os.environ.get("CASE_MAX_EXTENSION_DAYS", "30"))
 # "First offence" window for a party's history (免罚清单 首违不罚 practice; unverified).
 CASE_FIRST_OFFENCE_WINDOW_DAYS = int(os.environ.get("CASE_FIRST_OFFENCE_WINDOW_DAYS", "365"))
+# Publication (公示) of penalty decisions (cases.services.disclosure; the deadline is the
+# configurable rule case_decision_publication). Shanghai: penalty information is published for
+# 3 years; simple-procedure penalties and a warning or public criticism alone are not published
+# (《上海市优化营商环境条例》第六十五条、第六十七条, domain §5.6).
+DISCLOSURE_PERIOD_MONTHS = int(os.environ.get("DISCLOSURE_PERIOD_MONTHS", "36"))
+DISCLOSURE_EXCLUDE_SIMPLE = env_bool("DISCLOSURE_EXCLUDE_SIMPLE", True)
+DISCLOSURE_EXCLUDE_WARNING_ONLY = env_bool("DISCLOSURE_EXCLUDE_WARNING_ONLY", True)
+# Squad leaders are warned this many working days before a pending publication falls due.
+DISCLOSURE_WARN_DAYS = int(os.environ.get("DISCLOSURE_WARN_DAYS", "2"))
+# The agency as its case documents (文书, chengguan.cases.services.paperwork) print it. Name
+# and reconsideration body follow from the law for a district bureau; address and phone print
+# as a visible "not set" until configured (a real-looking number could be someone's); head,
+# bank and places are unverified placeholders: set them all for the real bureau.
+CASE_AGENCY_NAME = os.environ.get("CASE_AGENCY_NAME", "上海市闵行区城市管理行政执法局")
+CASE_AGENCY_ADDRESS = os.environ.get("CASE_AGENCY_ADDRESS", "（未设置 CASE_AGENCY_ADDRESS）")
+CASE_AGENCY_PHONE = os.environ.get("CASE_AGENCY_PHONE", "（未设置 CASE_AGENCY_PHONE）")
+CASE_AGENCY_REPRESENTATIVE = os.environ.get("CASE_AGENCY_REPRESENTATIVE", "本局局长")  # set the head's name
+# 《行政复议法》第二十四条: a district department's acts are reviewed by the district government.
+CASE_RECONSIDERATION_BODY = os.environ.get("CASE_RECONSIDERATION_BODY", "上海市闵行区人民政府")
+# 《行政处罚法》第六十七条 (罚缴分离): where parties pay; unverified wording.
+CASE_PAYMENT_BANK = os.environ.get("CASE_PAYMENT_BANK", "上海市非税收入收缴代理银行各营业网点")
+# Where seized or preserved items are kept and where collective discussions meet (the models
+# do not record them per measure / discussion yet); unverified.
+CASE_ITEMS_STORAGE_PLACE = os.environ.get("CASE_ITEMS_STORAGE_PLACE", "本机关暂扣物品保管场所")
+CASE_MEETING_PLACE = os.environ.get("CASE_MEETING_PLACE", "本机关会议室")
+# Case deadlines falling within this many working days are announced in the handlers' inbox.
+CASE_DUE_SOON_WORKING_DAYS = int(os.environ.get("CASE_DUE_SOON_WORKING_DAYS", "3"))
 
 # --- Work orders ----------------------------------------------------------------------------
 # Default time limits when no rule in the time-limit table matches (the table, edited by

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("inspections/", include("chengguan.inspections.urls")),
     path("workorders/", include("chengguan.workorders.urls")),
+    path("cases/", include("chengguan.cases.urls")),
     path("public/", include("chengguan.public.urls")),
     path("", include("chengguan.core.urls")),
 ]

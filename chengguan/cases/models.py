@@ -418,3 +418,89 @@ class Review(AuditedModel):
         verbose_name = "复议诉讼"
         verbose_name_plural = "复议诉讼"
         ordering = ["case", "started_on", "pk"]
+
+
+# --- publication (公示) of penalty decisions ----------------------------------------------------
+
+class DisclosureStatus(models.TextChoices):
+    PENDING = "pending", "待公示"
+    PUBLISHED = "published", "已公示"
+    WITHDRAWN = "withdrawn", "已撤回"
+    EXCLUDED = "excluded", "不予公示"
+    EXPIRED = "expired", "公示期满"
+
+
+# Fields written once, when the decision is published: what the public read is never derived
+# from the live case again (a later correction of the case does not rewrite history).
+SNAPSHOT_FIELDS = ("decision_number", "title", "area", "public_data", "public_text")
+
+
+class DisclosureQuerySet(ScopedQuerySet):
+    scope_field = "squad"
+
+    def public(self, today: dt.date):
+        """What the portal shows: published decisions and withdrawal notices, until the end
+        of their publication period."""
+        return self.filter(status__in=(DisclosureStatus.PUBLISHED, DisclosureStatus.WITHDRAWN), ends_on__gte=today)
+
+
+class Disclosure(AuditedModel):
+    """公示记录: the publication of one penalty decision (《行政处罚法》第四十八条), created when
+    the decision is made — pending with its due date, or excluded with the reason — then
+    published with a masked snapshot (art. 50), withdrawn with the reason if the decision is
+    revoked, changed, confirmed illegal or void, and expired after the publication period.
+    Every change goes through `cases.services.disclosure`."""
+
+    case = models.OneToOneField(Case, verbose_name="案件", on_delete=models.PROTECT, related_name="disclosure")
+    status = models.CharField("公示状态", max_length=12, choices=DisclosureStatus.choices,
+                              default=DisclosureStatus.PENDING)
+    exclusion_reason = models.CharField("不予公示理由", max_length=300, blank=True)
+    matter = models.ForeignKey("regulations.Matter", verbose_name="执法事项", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    squad = models.ForeignKey("core.OrgUnit", verbose_name="责任中队", null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    decided_on = models.DateField("决定日期")
+    fine = models.DecimalField("罚款（元）", null=True, blank=True, **MONEY)
+    due_on = models.DateField("公示期限", null=True, blank=True)
+    published_at = models.DateTimeField("公示时间", null=True, blank=True)
+    published_by = _user_fk("公示人", null=True, blank=True)  # empty: published by the daily job
+    ends_on = models.DateField("公示截止日期", null=True, blank=True)
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdrawn_by = _user_fk("撤回登记人", null=True, blank=True)
+    withdrawal_reason = models.CharField("撤回理由", max_length=500, blank=True)
+    withdrawal_due = models.DateField("撤回期限", null=True, blank=True)
+    appeal = models.ForeignKey(Review, verbose_name="引起撤回的复议/诉讼", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    expired_at = models.DateTimeField("期满时间", null=True, blank=True)
+    # --- the public snapshot (masked when published) ------------------------------------------
+    decision_number = models.CharField("决定书文号", max_length=120, blank=True)
+    title = models.CharField("公示标题", max_length=300, blank=True)
+    area = models.CharField("区域（区、街镇）", max_length=100, blank=True)
+    public_data = models.JSONField("公示内容", default=dict, blank=True)
+    public_text = models.TextField("公示全文", blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = DisclosureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "处罚决定公示"
+        verbose_name_plural = "处罚决定公示"
+        ordering = ["-decided_on", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "decided_on", "id"], name="disclosure_status_decided"),
+            models.Index(fields=["status", "due_on"], name="disclosure_status_due"),
+            models.Index(fields=["squad", "status", "decided_on"], name="disclosure_squad_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.get_status_display()}"
+
+    def save(self, *args, **kwargs):
+        # A published text is a public record: it is withdrawn or expires, never rewritten.
+        if self.pk is not None:
+            stored = type(self)._base_manager.filter(pk=self.pk).values("status", *SNAPSHOT_FIELDS).first()
+            if stored and stored["status"] not in (DisclosureStatus.PENDING, DisclosureStatus.EXCLUDED) \
+                    and any(stored[f] != getattr(self, f) for f in SNAPSHOT_FIELDS):
+                raise BusinessRuleError("已公示的处罚决定内容不得修改，只能撤回。", code="disclosure_frozen")
+        super().save(*args, **kwargs)

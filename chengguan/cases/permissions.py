@@ -20,4 +20,8 @@ ROLE_PERMISSIONS = {
     "cases.record_appeal_case": {R.LEGAL_REVIEWER, R.CASE_REVIEW},
     # Whole ID numbers and phone numbers of parties; everyone else sees them masked.
     "cases.view_case_party": {R.OFFICER, R.SQUAD_LEADER, R.LEGAL_REVIEWER},
+    # Publication of penalty decisions (公示): the squad leader for the squad's decisions, the
+    # case-review centre for the whole bureau.
+    "cases.view_disclosure": EVERYONE,
+    "cases.publish_disclosure": {R.SQUAD_LEADER, R.CASE_REVIEW},
 }

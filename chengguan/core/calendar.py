@@ -539,6 +539,11 @@ DEADLINE_RULES: dict[str, DeadlineRule] = {
         DeadlineRule("case_announcement_service", "公告送达期满视为送达", CD, 60,
                      "《上海市城市管理行政执法条例》第二十五条（2018年文本；民事诉讼法第九十五条为三十日）",
                      verified=False, configurable=True),
+        # Publication of a penalty decision (公示): MOHURD-55 art. 10 says within 7 days of the
+        # decision (text read only in part); 国办发〔2018〕118号 says 7 working days (domain §1.8, §10).
+        DeadlineRule("case_decision_publication", "行政处罚决定公示期限（自作出决定之日起）", WD, 7,
+                     "《住房和城乡建设行政处罚程序规定》第十条、国办发〔2018〕118号（待核实，可由本局配置）",
+                     verified=False, configurable=True),
     )
 }
 

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import re
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -78,3 +79,16 @@ def mask_name(name: str | None) -> str:
     if len(name) <= 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# Numbers that look like a mobile phone or an ID number inside free text (findings, replies,
+# facts of a published decision).
+PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def mask_in_text(text: str, *, removed: str | None = None) -> str:
+    """Free text as the public may read it: phone and ID numbers typed into it masked, or
+    replaced by `removed` where they must not appear at all."""
+    text = ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()) if removed is None else removed, text)
+    return PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()) if removed is None else removed, text)

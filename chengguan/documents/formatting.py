@@ -136,6 +136,10 @@ def cn_date(value) -> str:
 
 
 def cn_datetime(value) -> str:
-    """2026年11月23日14时05分 (Shanghai time)."""
+    """2026年11月23日14时05分 (Shanghai time). A bare date (a DateField, or its ISO text in a
+    stored context) prints as the date alone: its time is unknown, not 0时00分."""
+    if (isinstance(value, dt.date) and not isinstance(value, dt.datetime)) or \
+            (isinstance(value, str) and len(value.strip()) == 10):
+        return cn_date(value)
     moment = to_datetime(value)
     return f"{cn_date(moment.date())}{moment.hour}时{moment.minute:02d}分"

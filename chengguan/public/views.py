@@ -1,7 +1,8 @@
 """The public portal (公示): no login. It shows only what has been published — 双随机 plans
-with their hashes, seed and frozen lists, and inspection results — and never personal data:
-contact details and ID numbers are never shown here, and the names of natural persons
-(objects registered by ID number instead of a credit code) are masked.
+with their hashes, seed and frozen lists, inspection results, penalty decisions (with the
+notices of withdrawn ones) and the bureau's enforcement matters with their legal bases — and
+never personal data: contact details and ID numbers are never shown here, and the names of
+natural persons (objects registered by ID number instead of a credit code) are masked.
 
 It also takes citizens' reports (市民反映, and 社区工作室 through a QR code) into the work-order
 intake, and shows a reporter the status of their own order (ticket number plus the last four
@@ -27,18 +28,24 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
+from chengguan.cases.models import DisclosureStatus
+from chengguan.cases.services import disclosure
 from chengguan.core import evidence
 from chengguan.core.choices import OrgUnitKind
 from chengguan.core.errors import BusinessRuleError, ValidationFailed
-from chengguan.core.fields import mask_id_number, mask_name, mask_phone
+from chengguan.core.fields import mask_in_text, mask_name
 from chengguan.core.models import Grid, OrgUnit, User
 from chengguan.core.views_evidence import verified_response
 from chengguan.inspections import selectors
 from chengguan.inspections.choices import PlanStatus
 from chengguan.inspections.filters import PublicRecordFilter
+from chengguan.regulations.choices import MatterCategory, PenaltyKind
+from chengguan.regulations.models import Matter
 from chengguan.workorders.choices import Channel, Satisfaction, Status
 from chengguan.workorders.models import WorkOrder
 from chengguan.workorders.services import classification, intake, workflow
+
+from .filters import PublicDecisionFilter
 
 PAGE_SIZE = 30
 SELECTIONS_PAGE_SIZE = 200
@@ -62,15 +69,9 @@ def public_name(obj) -> str:
     return obj.name if obj.credit_code else mask_name(obj.name)
 
 
-# Numbers that look like a mobile phone or an ID number inside free text (findings)
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-
-
 def scrub(text: str) -> str:
     """Free text as the public may read it: phone and ID numbers typed into it masked."""
-    text = _ID.sub(lambda m: mask_id_number(m.group()), text)
-    return _PHONE.sub(lambda m: mask_phone(m.group()), text)
+    return mask_in_text(text)
 
 
 def summary(text: str, limit: int = FINDINGS_SUMMARY_CHARS) -> str:
@@ -134,6 +135,51 @@ def results(request):
         record.summary = summary(record.findings)
     return _render(request, "public/results.html", {
         "filter": filterset, "page": page, "object_types": selectors.object_types(),
+    })
+
+
+# --- penalty decisions (《行政处罚法》第四十八条) and enforcement matters (第三十九条) -----------
+#
+# Pages built only from the snapshot taken when a decision was published (masked then, never
+# re-derived from the case); a withdrawn decision shows the withdrawal notice and its reason
+# instead of the decision; anything not public (pending, excluded, expired) is a 404.
+
+@require_GET
+def decisions(request):
+    public = disclosure.public_disclosures()
+    filterset = PublicDecisionFilter(request.GET, queryset=public)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _render(request, "public/decisions.html", {
+        "filter": filterset, "page": page, "withdrawn": DisclosureStatus.WITHDRAWN,
+        "matters": Matter.objects.filter(pk__in=public.values("matter_id")).order_by("code"),
+        "squads": OrgUnit.objects.filter(pk__in=public.values("squad_id")).order_by("sort_order", "path"),
+    })
+
+
+@require_GET
+def decision_detail(request, pk):
+    record = get_object_or_404(disclosure.public_disclosures(), pk=pk)
+    return _render(request, "public/decision_detail.html", {
+        "record": record, "data": record.public_data, "withdrawn": record.status == DisclosureStatus.WITHDRAWN,
+    })
+
+
+@require_GET
+def matters(request):
+    """The bureau's enforcement matters (执法事项) with the provisions they break and that
+    punish them, and the kinds of penalty (事前公开, 《行政处罚法》第三十九条)."""
+    rows = Matter.objects.filter(is_active=True).prefetch_related("violation_bases", "penalty_bases")
+    category = request.GET.get("category", "")
+    if category in MatterCategory.values:
+        rows = rows.filter(category=category)
+    keyword = " ".join(request.GET.get("q", "").split())[:50]
+    if keyword:
+        rows = rows.filter(name__icontains=keyword)
+    page = Paginator(rows.order_by("category", "code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    for matter in page:
+        matter.kind_labels = [PenaltyKind(k).label for k in matter.penalty_kinds if k in PenaltyKind.values]
+    return _render(request, "public/matters.html", {
+        "page": page, "categories": MatterCategory.choices, "category": category, "q": keyword,
     })
 
 

@@ -29,8 +29,8 @@ from ..choices import (
     SourceKind,
     TransferKind,
 )
-from ..models import Case, CaseStep, CourtApplication, Measure, Review
-from ..services import clock, parties, rules, workflow
+from ..models import Case, CaseStep, CourtApplication, Disclosure, DisclosureStatus, Measure, Review
+from ..services import clock, disclosure, parties, rules, workflow
 
 PENALTY_KINDS = [(k, label) for k, label in PenaltyKind.choices if k != PenaltyKind.DETENTION]
 
@@ -423,3 +423,46 @@ class CaseReasonSerializer(serializers.Serializer):
 class TransferSerializer(CaseReasonSerializer):
     kind = CodeChoiceField(choices=TransferKind.choices)
     to = serializers.CharField(max_length=200)
+
+
+# --- publication (公示) ---------------------------------------------------------------------------
+
+class DisclosureSerializer(ModelSerializer):
+    """A penalty decision's publication record; `public_data`/`public_text` are the masked
+    snapshot taken when it was published (empty before)."""
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    case_number = serializers.CharField(source="case.number", read_only=True)
+    squad_name = serializers.CharField(source="squad.name", read_only=True, default=None)
+    matter_name = serializers.CharField(source="matter.name", read_only=True, default=None)
+    published_by_name = serializers.CharField(source="published_by.real_name", read_only=True, default=None)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Disclosure
+        fields = ["id", "case", "case_number", "status", "status_display", "exclusion_reason", "matter", "matter_name",
+                  "squad", "squad_name", "decided_on", "fine", "due_on", "overdue", "published_at", "published_by",
+                  "published_by_name", "ends_on", "withdrawn_at", "withdrawal_reason", "withdrawal_due", "appeal",
+                  "expired_at", "decision_number", "title", "area", "public_data", "public_text"]
+        read_only_fields = fields
+
+    def get_overdue(self, obj) -> bool:
+        """Still pending after the publication deadline."""
+        return obj.status == DisclosureStatus.PENDING and obj.due_on is not None and obj.due_on < clock.today()
+
+
+class DisclosureDetailSerializer(DisclosureSerializer):
+    preview = serializers.SerializerMethodField()
+
+    class Meta(DisclosureSerializer.Meta):
+        fields = DisclosureSerializer.Meta.fields + ["preview"]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "nullable": True,
+                          "description": "待公示的记录：现在公示将公开的内容（已脱敏）；其他状态为 null"})
+    def get_preview(self, obj):
+        return disclosure.preview(obj) if obj.status == DisclosureStatus.PENDING else None
+
+
+class DisclosureExcludeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, help_text="不予公示的理由，如涉及国家秘密、商业秘密或者个人隐私")

@@ -2,10 +2,14 @@
 first) and detail, opening a lead, the on-the-spot decision (POST /simple/), and one command
 endpoint per step (POST /{id}/<verb>/). Views stay thin: scope from `restrict()` (out of scope
 → 404), the verb's permission from `workflow.TRANSITIONS` / `ACTIONS` (→ 403), every rule from
-the services (refused step → 409 with the rule's code and article, bad input → 400)."""
+the services (refused step → 409 with the rule's code and article, bad input → 400).
+
+Also the publication records of penalty decisions (GET /disclosures/, POST
+/disclosures/{id}/publish/ and /exclude/), scoped and permitted the same way."""
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -15,8 +19,8 @@ from rest_framework.response import Response
 from chengguan.core.api.mixins import ScopedQuerysetMixin
 
 from ..filters import CaseFilter
-from ..models import Case, CaseOfficer, CaseStep
-from ..services import execution, simple, workflow
+from ..models import Case, CaseOfficer, CaseStep, Disclosure, DisclosureStatus
+from ..services import disclosure, execution, simple, workflow
 from . import serializers as s
 
 
@@ -163,3 +167,52 @@ class CaseViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
     archive = command("archive", s.CaseNoteSerializer, lambda c, u, d: workflow.archive(c, by=u), "归档")
     withdraw = command("withdraw", s.CaseReasonSerializer, lambda c, u, d: workflow.withdraw(c, by=u, **d), "撤案")
     transfer = command("transfer", s.TransferSerializer, lambda c, u, d: workflow.transfer(c, by=u, **d), "移送")
+
+
+# --- publication (公示) of penalty decisions --------------------------------------------------------
+
+class DisclosureFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=DisclosureStatus.choices, label="公示状态", distinct=False)
+    squad = django_filters.NumberFilter(field_name="squad_id", label="责任中队")
+    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte", label="公示期限不晚于")
+
+    class Meta:
+        model = Disclosure
+        fields = []
+
+
+@extend_schema_view(
+    list=extend_schema(summary="处罚决定公示列表", description="数据范围内作出的行政处罚决定的公示记录（待公示、已公示、"
+                                                      "已撤回、不予公示、公示期满），最新决定在前；可按状态、中队、公示期限筛选。"),
+    retrieve=extend_schema(summary="处罚决定公示详情", description="待公示的记录附 preview：现在公示将公开的内容（已脱敏）。"),
+)
+class DisclosureViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        viewsets.GenericViewSet):
+    queryset = Disclosure.objects.select_related("case", "squad", "matter", "published_by")
+    serializer_class = s.DisclosureSerializer
+    filterset_class = DisclosureFilter
+    cursor_ordering = ("-decided_on", "-pk")
+    lookup_value_regex = r"[0-9]+"
+    action_perms = {"publish": disclosure.PUBLISH_PERM, "exclude": disclosure.PUBLISH_PERM}
+
+    def get_serializer_class(self):
+        return s.DisclosureDetailSerializer if self.action == "retrieve" else s.DisclosureSerializer
+
+    def _answer(self, record):
+        record = self.get_queryset().get(pk=record.pk)
+        return Response(s.DisclosureDetailSerializer(record, context=self.get_serializer_context()).data)
+
+    @extend_schema(summary="公示处罚决定", request=None, responses=s.DisclosureDetailSerializer,
+                   description="中队长（本中队）或案审中心公示一项待公示的处罚决定：处罚决定书送达当事人后方可公示；"
+                               "公示内容在此时脱敏固定，之后不再随案件变化。")
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        return self._answer(disclosure.publish(self.get_object(), by=request.user))
+
+    @extend_schema(summary="不予公示", request=s.DisclosureExcludeSerializer, responses=s.DisclosureDetailSerializer,
+                   description="待公示的处罚决定写明理由后不予公示（如涉及国家秘密、商业秘密或者个人隐私）。")
+    @action(detail=True, methods=["post"])
+    def exclude(self, request, pk=None):
+        checked = s.DisclosureExcludeSerializer(data=request.data)
+        checked.is_valid(raise_exception=True)
+        return self._answer(disclosure.exclude(self.get_object(), by=request.user, **checked.validated_data))

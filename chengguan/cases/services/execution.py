@@ -19,7 +19,7 @@ from ..choices import (
     Status,
 )
 from ..models import Case, CourtApplication, Payment, PaymentPlan, Reminder, Review
-from . import clock, rules
+from . import clock, disclosure, rules
 from .rules import APL, refuse
 from .workflow import _run, day, text
 
@@ -211,6 +211,7 @@ def record_appeal_outcome(review: Review, *, by, outcome: str, ended_on=None, ch
         r.changed_fine = new_fine if outcome == AppealOutcome.CHANGED else None
         r.save(audit_action="case.appeal.outcome", actor=by)
         data.update(review=r.pk, outcome=outcome)
+        disclosure.on_appeal_outcome(c, r, by)  # withdraw a published decision (APL art. 48)
         open_execution = c.status in (S.DECIDED, S.EXECUTING)
         if outcome in (AppealOutcome.REVOKED, AppealOutcome.VOID):
             c.ending = Ending.REVOKED

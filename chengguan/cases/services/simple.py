@@ -32,7 +32,16 @@ from ..choices import (
 from ..models import Case, CaseParty, Payment
 from . import clock, parties, rules
 from .rules import APL, refuse
-from .workflow import _officer_users, _set_officers, _step, day, evidence_list, flag, text
+from .workflow import (
+    _officer_users,
+    _set_officers,
+    _step,
+    day,
+    documents_for,
+    evidence_list,
+    flag,
+    text,
+)
 
 # ARL (2023) art. 23(1)(一), (2): on-the-spot penalties — reconsideration before litigation.
 REMEDY_SIMPLE = ("如不服本决定，应当自收到本决定书之日起六十日内向本机关的本级人民政府申请行政复议；"
@@ -125,7 +134,7 @@ def decide_on_the_spot(*, by, officers, party: dict, matter: Matter, facts: str,
     case.save(audit_action="case.deadline", actor=by)
     note = "当事人拒绝签收，已在决定书上注明" if refused_to_sign else ""
     _step(case, "simple_decide", "", by=by, note=note, at=now,
-          data={"documents": ["on_the_spot_decision"], "fine": str(amount) if amount else None,
+          data={"documents": documents_for("simple_decide"), "fine": str(amount) if amount else None,
                 "collected_on_spot": collect_on_spot})
     _step(case, "simple_file_record", case.status, by=by, note="当场处罚决定报所属行政机关备案", at=now)
     return case

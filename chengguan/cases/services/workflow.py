@@ -6,8 +6,9 @@ which locks the case (select_for_update), checks data scope, permission and stat
 verb's change (which checks the legal rules in `rules` and may refuse, changing nothing),
 recomputes `next_deadline`, saves the audited case and appends a CaseStep — one transaction.
 
-`DOCUMENTS` names the document (文书) each step issues: the documents engine reads it from the
-step's data (`data["documents"]`) to generate them; nothing is generated here."""
+`DOCUMENTS` names the documents (文书) each step issues (kinds of chengguan.documents.kinds):
+`_step` lists them in the step's data and `paperwork.issue_for_step` issues them in the same
+transaction — a document that cannot be issued (a required fact missing) refuses the step."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ from ..models import (
     LegalReview,
     Measure,
 )
-from . import clock, parties, rules
+from . import clock, disclosure, paperwork, parties, rules
 from .rules import APL, refuse
 
 S = Status
@@ -118,28 +119,27 @@ ACTIONS: dict[str, Transition] = {
 # Steps recorded by other services (simple procedure, conversion).
 OTHER_STEPS = {"open": "录入线索", "simple_decide": "当场处罚决定", "simple_file_record": "当场处罚备案"}
 
-# Which document kind each step issues (hook for the documents engine; by variant where the
-# document depends on what was done).
+# Which document kinds each step issues (by variant where the document depends on what was done).
 DOCUMENTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "file": ("filing_approval",),  # 立案审批表
-    "add_record": {RecordKind.ON_SITE: ("on_site_record",), RecordKind.INQUIRY: ("inquiry_record",),
-                   RecordKind.CORRECTION_ORDER: ("correction_notice",)},
+    "add_record": {RecordKind.ON_SITE: ("inspection_record",), RecordKind.INQUIRY: ("inquiry_record",),
+                   RecordKind.CORRECTION_ORDER: ("rectification_order",)},
     "add_measure": {MeasureKind.PRESERVATION: ("preservation_notice",), MeasureKind.SEAL: ("seizure_decision",),
                     MeasureKind.SEIZE: ("seizure_decision",)},
     "report": ("investigation_report",),  # 案件调查终结报告
-    "notify": {"plain": ("pre_decision_notice",), "hearing": ("pre_decision_notice", "hearing_rights_notice")},
+    "notify": {"plain": ("penalty_notice",), "hearing": ("penalty_notice", "hearing_rights_notice")},
     "schedule_hearing": ("hearing_notice",),
     "hold_hearing": ("hearing_record", "hearing_report"),
     "legal_review": ("legal_review_opinion",),
     "legal_review_return": ("legal_review_opinion",),
-    "collective_discussion": ("collective_discussion_record",),
+    "collective_discussion": ("collective_discussion",),
     "decide": {DecisionOutcome.PENALTY: ("penalty_decision",), DecisionOutcome.NO_PENALTY: ("no_penalty_decision",)},
     "serve": ("service_receipt",),  # 送达回证
-    "remind": ("reminder_notice",),  # 催告书
+    "remind": ("payment_reminder",),  # 催告书
     "apply_to_court": ("enforcement_application",),
     "close": ("closure_approval",),  # 结案审批表
-    "archive": ("file_index",),  # 卷宗目录
-    "simple_decide": ("on_the_spot_decision",),
+    "archive": ("file_index",),  # 卷宗目录, and the whole file bound in one PDF
+    "simple_decide": ("simple_penalty_decision",),  # 当场处罚决定书
 }
 
 
@@ -198,6 +198,7 @@ def _step(case: Case, action: str, from_status: str, *, by, note: str = "", data
           at=None) -> CaseStep:
     step = CaseStep(case=case, action=action, from_status=from_status, to_status=case.status, actor=by,
                     note=note[:500], data=data or {}, at=at or clock.now())
+    paperwork.issue_for_step(case, step, by)  # the documents data["documents"] names; may refuse
     step.save(audit_action=f"case.step.{action}", actor=by)
     return step
 
@@ -782,6 +783,7 @@ def decide(case: Case, *, by, outcome: str, fine=None, penalty_kinds=None, no_pe
         c.remedy_text = remedy_text()
         c.service_due = deadline_rule("apl_service").due(today)
         data.update(variant=outcome, service_due=str(c.service_due))
+        disclosure.on_decided(c, by)  # a penalty decision's publication record (APL art. 48)
 
     def _decide_no_penalty(c, data):
         if no_penalty_ground not in NoPenaltyGround.values:
@@ -887,7 +889,9 @@ def close(case: Case, *, by, note: str = "") -> Case:
 
 
 def archive(case: Case, *, by) -> Case:
-    """归档: the case file is final; the model refuses any later change (APL art. 47)."""
+    """归档 (APL art. 47): the archive step issues the 卷宗目录 and binds the whole case file into
+    one PDF in the evidence store (`paperwork.bind_case_file`, its reference in the step's data);
+    the case is final then: the model refuses any later change, so the file is never rebound."""
     def change(c, today, data):
         c.archived_at, c.archived_by = clock.now(), by
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from chengguan.cases.choices import RecordKind, ServiceMethod
@@ -15,6 +16,7 @@ from chengguan.core.choices import RoleCode
 from chengguan.core.models import NumberFormat
 from chengguan.core.testing import make_user
 from chengguan.core.validators import id_check_char, uscc_check_char
+from chengguan.documents import defaults as document_defaults
 from chengguan.regulations import services as catalogue
 from chengguan.regulations.choices import ExemptionKind, FineRule, PartyKind
 
@@ -58,6 +60,17 @@ class Clock:
         self.moment += dt.timedelta(days=days)
 
 
+@pytest.fixture(autouse=True)
+def evidence_root(tmp_path, settings):
+    """Every step issues its documents into the evidence store: a private one per test, never
+    var/evidence."""
+    root = tmp_path / "evidence"
+    root.mkdir()
+    settings.STORAGES = {**settings.STORAGES, "evidence": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
+    return root
+
+
 @pytest.fixture
 def clock_at(monkeypatch):
     return Clock(monkeypatch)
@@ -65,9 +78,12 @@ def clock_at(monkeypatch):
 
 @pytest.fixture
 def numbering(db):
+    """Case number formats, and the document templates and number formats the steps issue
+    their documents with (installed again when a transactional test flushed them)."""
     for kind, name, pattern in (("case", "案件编号", "测立字〔{year}〕第{seq:05d}号"),
                                 ("simple_case", "当场处罚", "测当罚〔{year}〕第{seq:06d}号")):
         NumberFormat.objects.get_or_create(kind=kind, defaults={"name": name, "pattern": pattern})
+    document_defaults.install(apps)
 
 
 @pytest.fixture

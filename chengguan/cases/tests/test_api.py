@@ -60,6 +60,12 @@ class Cases:
         return self.flow.filed()
 
     @cached_property
+    def investigated(self):  # a record to list as the report's evidence
+        case = self.flow.filed()
+        workflow.add_record(case, by=self.flow.officer, kind="on_site", content="现场检查。")
+        return case
+
+    @cached_property
     def measure(self):
         return workflow.add_measure(self.filed, by=self.s[R.SQUAD_LEADER], kind="seize", items="货架")
 
@@ -174,10 +180,10 @@ class TestCaseEndpoints(EndpointMatrix):
                 payload=lambda d: {"measure": d.cases.measure.pk, "reason": "需鉴定"}),
         command("end-measure", "filed", HANDLERS,
                 payload=lambda d: {"measure": d.cases.measure.pk, "outcome": "returned"}),
-        command("report", "filed", HANDLERS,
+        command("report", "investigated", HANDLERS,
                 payload=lambda d: {"report_text": "事实清楚。", "penalty_kinds": ["fine"],
                                    "tier": tier(d.flow.m["street"], "一般").pk, "fine": "150"},
-                then=status_is("filed", Status.REPORTED)),
+                then=status_is("investigated", Status.REPORTED)),
         command("notify", "reported", HANDLERS, then=status_is("reported", Status.NOTIFIED)),
         command("record-statement", "notified", HANDLERS,
                 payload=lambda d: {"statement": "已改正。", "reexamination": "采纳。", "revised_fine": "150"}),

@@ -106,7 +106,7 @@ def test_large_fine_with_hearing_legal_review_and_discussion(staff, matters, clo
     flow = Flow(staff, matters, clock_at, party=company(), matter="works")
     case = flow.notified(fine="60000", label="严重")
     assert case.hearing_eligible and case.hearing_request_due
-    assert case.steps.get(action="notify").data["documents"] == ["pre_decision_notice", "hearing_rights_notice"]
+    assert case.steps.get(action="notify").data["documents"] == ["penalty_notice", "hearing_rights_notice"]
     case = workflow.request_hearing(case, by=flow.officer)
     assert case.status == Status.HEARING
     notice_day = clock_at.today
@@ -353,7 +353,9 @@ def test_second_penalty_for_the_same_act(flow):
 
 
 def test_no_penalty_under_exemption_needs_education_record(flow):
-    case = workflow.report(flow.filed(), by=flow.officer, report_text="首违", penalty_kinds=[])
+    case = flow.filed()
+    workflow.add_record(case, by=flow.officer, kind=RecordKind.ON_SITE, content="现场检查。")  # the report's evidence
+    case = workflow.report(case, by=flow.officer, report_text="首违", penalty_kinds=[])
     refused(lambda: workflow.decide(case, by=flow.leader, outcome="no_penalty", no_penalty_ground="first_violation"),
             case, "education_record_missing", f"{APL}第三十三条")
 

@@ -282,7 +282,7 @@ def test_deadline_rules_name_their_kind_and_basis():
     assert rules["acl_court_application"].due(D("2024-07-01")) == D("2024-10-08")
     assert all(rule.basis.startswith("《") and rule.amount > 0 for rule in rules.values())
     assert [code for code, rule in rules.items() if not rule.verified] == [
-        "apl_statement", "case_prefiling_check", "case_announcement_service"]
+        "apl_statement", "case_prefiling_check", "case_announcement_service", "case_decision_publication"]
 
 
 def test_configurable_deadlines_follow_settings(settings):
@@ -293,6 +293,16 @@ def test_configurable_deadlines_follow_settings(settings):
     settings.DEADLINE_OVERRIDES = {"apl_payment": 30}
     with pytest.raises(ImproperlyConfigured):
         calendar.deadline_rule("apl_payment")  # fixed by statute
+
+
+def test_decision_publication_deadline_is_configurable(settings):
+    rule = calendar.deadline_rule("case_decision_publication")
+    assert rule.kind == DeadlineKind.WORKING_DAYS and rule.amount == 7 and not rule.verified
+    # Across the National Day week (Sunday 09-29 and Saturday 10-12 are make-up working days).
+    assert rule.due(D("2024-09-27")) == D("2024-10-12")
+    assert calendar.deadline_rule("apl_withdraw_publication").due(D("2024-09-27")) == D("2024-10-08")
+    settings.DEADLINE_OVERRIDES = {"case_decision_publication": 5}
+    assert calendar.deadline_rule("case_decision_publication").due(D("2024-09-27")) == D("2024-10-10")
 
 
 # --- management command ----------------------------------------------------------------------
