@@ -16,8 +16,8 @@ _OFFICERS = [
 EXAMPLE = {
     "agency": {
         "name": "上海市闵行区城市管理行政执法局",
-        "address": "上海市闵行区沪闵路6258号",
-        "phone": "021-64121234",
+        "address": "上海市闵行区××路××号",
+        "phone": "021-××××××××",
         "representative": "张建华",
         # 《行政复议法》第二十四条: a district bureau's acts are reviewed by the district government.
         "reconsideration_body": "上海市闵行区人民政府",
