@@ -40,6 +40,7 @@ def setup_django(database_url: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+    import chengguan.wsgi  # noqa: F401 - start-up as a server process does it (gc.freeze)
 
 
 def seed_district_once() -> None:
