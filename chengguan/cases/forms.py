@@ -45,7 +45,7 @@ from .choices import (
 )
 from .filters import CaseFilter
 from .models import Case
-from .services import execution, simple, workflow
+from .services import commands, simple, workflow
 
 MAX_FILES = 9
 TEXTAREA = {"rows": 3}
@@ -342,6 +342,9 @@ class CaseActionForm(SerializerForm):
     def evidence_squad(self):
         return self.case.squad
 
+    def run(self, data):
+        return commands.run(self.verb, self.case, by=self.user, data=data)
+
 
 class _OfficersForm(CaseActionForm):
     lead_officer = PersonChoiceField(label="主办人员", queryset=User.objects.none(), empty_label="请选择")
@@ -378,15 +381,9 @@ class FileForm(_OfficersForm):
     def initial_for(self, case):
         return {**super().initial_for(case), "matter": case.matter_id, "act_date": case.act_date}
 
-    def run(self, data):
-        return workflow.file(self.case, by=self.user, **data)
-
 
 class AssignOfficersForm(_OfficersForm):
     verb, serializer = "assign_officers", s.OfficersSerializer
-
-    def run(self, data):
-        return workflow.assign_officers(self.case, by=self.user, **data)
 
 
 class AddPartyForm(CaseActionForm, PartyFields):
@@ -395,9 +392,6 @@ class AddPartyForm(CaseActionForm, PartyFields):
 
     def transform(self, data):
         return self.party_values(data)
-
-    def run(self, data):
-        return workflow.add_party(self.case, by=self.user, values=data)
 
 
 class AddRecordForm(CaseActionForm):
@@ -412,18 +406,12 @@ class AddRecordForm(CaseActionForm):
                                      help_text="责令改正通知须填写。")
     evidence = UploadField(label="照片、录音录像或扫描件", description="案件笔录附件")
 
-    def run(self, data):
-        return workflow.add_record(self.case, by=self.user, **data)
-
 
 class AddMeasureForm(CaseActionForm):
     verb, serializer = "add_measure", s.MeasureCreateSerializer
     kind = forms.ChoiceField(label="措施种类", choices=_choices(MeasureKind.choices))
     items = forms.CharField(label="物品清单", max_length=5000, widget=_text())
     started_on = forms.DateField(label="开始日期", required=False, widget=_date(), help_text="不填为今日。")
-
-    def run(self, data):
-        return workflow.add_measure(self.case, by=self.user, **data)
 
 
 class MeasureChoiceField(forms.ModelChoiceField):
@@ -445,9 +433,6 @@ class ExtendMeasureForm(CaseActionForm):
     def setup(self):
         self.fields["measure"].queryset = selectors.seizures(self.case)
 
-    def run(self, data):
-        return workflow.extend_measure(data.pop("measure"), by=self.user, **data)
-
 
 class EndMeasureForm(CaseActionForm):
     verb, serializer = "end_measure", s.MeasureEndSerializer
@@ -461,9 +446,6 @@ class EndMeasureForm(CaseActionForm):
 
     def setup(self):
         self.fields["measure"].queryset = selectors.open_measures(self.case)
-
-    def run(self, data):
-        return workflow.end_measure(data.pop("measure"), by=self.user, **data)
 
 
 class TierChoiceField(forms.ModelChoiceField):
@@ -497,16 +479,10 @@ class ReportForm(CaseActionForm):
     def initial_for(self, case):
         return {"penalty_kinds": case.penalty_kinds or [PenaltyKind.FINE], "complex_case": case.complex_case}
 
-    def run(self, data):
-        return workflow.report(self.case, by=self.user, **data)
-
 
 class NotifyForm(CaseActionForm):
     verb, serializer = "notify", s.ServedOnSerializer
     served_on = forms.DateField(label="告知书送达日期", required=False, widget=_date(), help_text="不填为今日。")
-
-    def run(self, data):
-        return workflow.notify(self.case, by=self.user, **data)
 
 
 class RecordStatementForm(CaseActionForm):
@@ -516,25 +492,16 @@ class RecordStatementForm(CaseActionForm):
     revised_fine = forms.CharField(label="复核后拟罚款（元）", required=False, widget=_money(),
                                    help_text="不得因当事人陈述、申辩而加重处罚（《行政处罚法》第四十五条）。")
 
-    def run(self, data):
-        return workflow.record_statement(self.case, by=self.user, **data)
-
 
 class WaiveStatementForm(CaseActionForm):
     verb, serializer = "waive_statement", s.WaiveSerializer
     note = forms.CharField(label="书面放弃的说明", max_length=500)
     evidence = UploadField(label="书面放弃声明（照片或扫描件）", description="当事人放弃陈述申辩和听证的书面声明")
 
-    def run(self, data):
-        return workflow.waive_statement(self.case, by=self.user, **data)
-
 
 class RequestHearingForm(CaseActionForm):
     verb, serializer = "request_hearing", s.HearingRequestSerializer
     requested_on = forms.DateField(label="申请听证日期", required=False, widget=_date(), help_text="不填为今日。")
-
-    def run(self, data):
-        return workflow.request_hearing(self.case, by=self.user, **data)
 
 
 class ScheduleHearingForm(CaseActionForm):
@@ -550,9 +517,6 @@ class ScheduleHearingForm(CaseActionForm):
         chairs = selectors.hearing_chairs(self.case, self.user)
         self.fields["chair"].queryset = User.objects.filter(pk__in=[p.pk for p in chairs]).order_by("real_name")
 
-    def run(self, data):
-        return workflow.schedule_hearing(self.case, by=self.user, **data)
-
 
 class HoldHearingForm(CaseActionForm):
     verb, serializer = "hold_hearing", s.HearingHoldSerializer
@@ -560,18 +524,12 @@ class HoldHearingForm(CaseActionForm):
     held_on = forms.DateField(label="听证举行日期", required=False, widget=_date(), help_text="不填为今日。")
     party_absent = forms.BooleanField(label="当事人无正当理由缺席（视为放弃听证）", required=False)
 
-    def run(self, data):
-        return workflow.hold_hearing(self.case, by=self.user, **data)
-
 
 class LegalReviewForm(CaseActionForm):
     verb, serializer = "legal_review", s.LegalReviewSerializer
     passed = forms.ChoiceField(label="审核结论", choices=[("true", "通过"), ("false", "不通过，退回补充调查")],
                                initial="true")
     opinion = forms.CharField(label="审核意见", max_length=10000, widget=_text(4))
-
-    def run(self, data):
-        return workflow.legal_review(self.case, by=self.user, **data)
 
 
 class CollectiveDiscussionForm(CaseActionForm):
@@ -588,18 +546,12 @@ class CollectiveDiscussionForm(CaseActionForm):
     def initial_for(self, case):
         return {"held_on": selectors.today()}
 
-    def run(self, data):
-        return workflow.collective_discussion(self.case, by=self.user, **data)
-
 
 class ExtendDeadlineForm(CaseActionForm):
     verb, serializer = "extend_deadline", s.ExtendDeadlineSerializer
     days = forms.IntegerField(label="延长天数", min_value=1, max_value=settings.CASE_MAX_EXTENSION_DAYS,
                               help_text=f"1–{settings.CASE_MAX_EXTENSION_DAYS} 天（《行政处罚法》第六十条）。")
     reason = forms.CharField(label="延长理由", max_length=300)
-
-    def run(self, data):
-        return workflow.extend_deadline(self.case, by=self.user, **data)
 
 
 class DecideForm(CaseActionForm):
@@ -627,9 +579,6 @@ class DecideForm(CaseActionForm):
             data.pop("penalty_kinds", None)
         return data
 
-    def run(self, data):
-        return workflow.decide(self.case, by=self.user, **data)
-
 
 class ServeForm(CaseActionForm):
     verb, serializer = "serve", s.ServeSerializer
@@ -639,9 +588,6 @@ class ServeForm(CaseActionForm):
     consent = UploadField(label="电子送达确认书", target="consent", many=False, description="电子送达确认书",
                           help_text="电子送达须当事人同意并签订确认书（《行政处罚法》第六十一条）。")
 
-    def run(self, data):
-        return workflow.serve(self.case, by=self.user, **data)
-
 
 class RecordPaymentForm(CaseActionForm):
     verb, serializer = "record_payment", s.PaymentSerializer
@@ -650,9 +596,6 @@ class RecordPaymentForm(CaseActionForm):
                                choices=[c for c in PaymentMethod.choices if c[0] != PaymentMethod.ENFORCED])
     paid_on = forms.DateField(label="缴款日期", required=False, widget=_date(), help_text="不填为今日。")
     receipt_number = forms.CharField(label="票据号", max_length=64, required=False)
-
-    def run(self, data):
-        return execution.record_payment(self.case, by=self.user, **data)
 
 
 class PaymentPlanForm(CaseActionForm):
@@ -674,25 +617,16 @@ class PaymentPlanForm(CaseActionForm):
             data["instalments"] = rows
         return data
 
-    def run(self, data):
-        return execution.approve_payment_plan(self.case, by=self.user, **data)
-
 
 class RemindForm(CaseActionForm):
     verb, serializer = "remind", s.ServedOnSerializer
     served_on = forms.DateField(label="催告书送达日期", required=False, widget=_date(), help_text="不填为今日。")
-
-    def run(self, data):
-        return execution.remind(self.case, by=self.user, **data)
 
 
 class ApplyToCourtForm(CaseActionForm):
     verb, serializer = "apply_to_court", s.CourtSerializer
     court = forms.CharField(label="人民法院", max_length=100)
     applied_on = forms.DateField(label="申请日期", required=False, widget=_date(), help_text="不填为今日。")
-
-    def run(self, data):
-        return execution.apply_to_court(self.case, by=self.user, **data)
 
 
 class ApplicationChoiceField(forms.ModelChoiceField):
@@ -714,18 +648,12 @@ class RecordEnforcementForm(CaseActionForm):
     def setup(self):
         self.fields["application"].queryset = selectors.pending_applications(self.case)
 
-    def run(self, data):
-        return execution.record_enforcement(data.pop("application"), by=self.user, **data)
-
 
 class RecordAppealForm(CaseActionForm):
     verb, serializer = "record_appeal", s.AppealSerializer
     kind = forms.ChoiceField(label="类型", choices=_choices(AppealKind.choices))
     body = forms.CharField(label="复议机关/人民法院", max_length=100)
     started_on = forms.DateField(label="申请/起诉日期", required=False, widget=_date(), help_text="不填为今日。")
-
-    def run(self, data):
-        return execution.record_appeal(self.case, by=self.user, **data)
 
 
 class AppealChoiceField(forms.ModelChoiceField):
@@ -749,31 +677,19 @@ class RecordAppealOutcomeForm(CaseActionForm):
     def setup(self):
         self.fields["appeal"].queryset = selectors.pending_appeals(self.case)
 
-    def run(self, data):
-        return execution.record_appeal_outcome(data.pop("appeal"), by=self.user, **data)
-
 
 class CloseForm(CaseActionForm):
     verb, serializer = "close", s.CaseNoteSerializer
     note = forms.CharField(label="结案意见", max_length=500, required=False)
 
-    def run(self, data):
-        return workflow.close(self.case, by=self.user, **data)
-
 
 class ArchiveForm(CaseActionForm):
     verb, serializer, one_click = "archive", s.CaseNoteSerializer, True
-
-    def run(self, data):
-        return workflow.archive(self.case, by=self.user)
 
 
 class WithdrawForm(CaseActionForm):
     verb, serializer = "withdraw", s.CaseReasonSerializer
     reason = forms.CharField(label="撤案理由", max_length=2000, widget=_text(2))
-
-    def run(self, data):
-        return workflow.withdraw(self.case, by=self.user, **data)
 
 
 class TransferForm(CaseActionForm):
@@ -783,8 +699,6 @@ class TransferForm(CaseActionForm):
     to = forms.CharField(label="移送机关", max_length=200)
     reason = forms.CharField(label="移送理由", max_length=2000, widget=_text(2))
 
-    def run(self, data):
-        return workflow.transfer(self.case, by=self.user, **data)
 
 
 ACTION_FORMS: dict[str, type[CaseActionForm]] = {form.verb: form for form in (

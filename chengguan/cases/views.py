@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from chengguan.core.errors import BusinessRuleError, ValidationFailed
+from chengguan.core.errors import BusinessRuleError, ChengguanError, ValidationFailed
 from chengguan.core.evidence import download_name
 from chengguan.documents.choices import FileFormat
 from chengguan.documents.services import open_file
@@ -126,6 +126,17 @@ DONE = {
 }
 
 
+def _refusal(case, verb: str, user) -> str:
+    """Why `user` may not run `verb` on `case` now, in Chinese; empty when they may."""
+    try:
+        workflow.check_allowed(case, verb, user)
+    except PermissionDenied as exc:
+        return str(exc)
+    except ChengguanError as exc:
+        return exc.message
+    return ""
+
+
 @login_required
 @require_POST
 def case_action(request, pk, verb):
@@ -137,10 +148,11 @@ def case_action(request, pk, verb):
     user = request.user
     case = _get_case(user, pk)
     form = form_class(request.POST, request.FILES, case=case, user=user, request=request)
-    if verb not in workflow.allowed_actions(case, user):
+    refusal = _refusal(case, verb, user)
+    if refusal:
         form.is_valid()
         form.errors.clear()
-        form.add_error(None, f"案件当前状态为“{case.get_status_display()}”或您的权限不允许“{form.label}”。")
+        form.add_error(None, refusal)
     elif form.save() is not None:
         case.refresh_from_db(fields=["number"])
         messages.success(request, DONE.get(verb, "{label}已完成。").format(n=case.number or "", label=form.label))

@@ -20,7 +20,7 @@ from chengguan.core.api.mixins import ScopedQuerysetMixin
 
 from ..filters import CaseFilter
 from ..models import Case, CaseOfficer, CaseStep, Disclosure, DisclosureStatus
-from ..services import disclosure, execution, simple, workflow
+from ..services import commands, disclosure, simple, workflow
 from . import serializers as s
 
 
@@ -32,15 +32,15 @@ def detail_queryset():
     )
 
 
-def command(name: str, serializer, call, summary: str, description: str = ""):
+def command(name: str, serializer, summary: str, description: str = ""):
     """POST /{id}/<verb>/: the case in the caller's scope, the input's shape checked, the
-    service called, the case answered."""
+    command run, the case answered."""
 
     def handler(self, request, pk=None):
         case = self.get_object()
         checked = serializer(data=request.data, context={**self.get_serializer_context(), "case": case})
         checked.is_valid(raise_exception=True)
-        call(case, request.user, dict(checked.validated_data))
+        commands.run(name, case, by=request.user, data=checked.validated_data)
         return self.detail_response(case.pk)
 
     handler.__name__ = name
@@ -48,25 +48,6 @@ def command(name: str, serializer, call, summary: str, description: str = ""):
     handler = action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(handler)
     return extend_schema(summary=summary, description=description or None, request=serializer,
                          responses=s.CaseDetailSerializer)(handler)
-
-
-def _pop(data: dict, key: str):
-    return data.pop(key)
-
-
-# viewset action → the workflow rule whose permission it needs
-COMMAND_RULES = {
-    "file": "file", "add_party": "add_party", "assign_officers": "assign_officers", "add_record": "add_record",
-    "add_measure": "add_measure", "extend_measure": "extend_measure", "end_measure": "end_measure",
-    "report": "report", "notify": "notify", "record_statement": "record_statement",
-    "waive_statement": "waive_statement", "request_hearing": "request_hearing", "schedule_hearing": "schedule_hearing",
-    "hold_hearing": "hold_hearing", "legal_review": "legal_review", "collective_discussion": "collective_discussion",
-    "extend_deadline": "extend_deadline", "decide": "decide", "serve": "serve", "record_payment": "record_payment",
-    "approve_payment_plan": "approve_payment_plan", "remind": "remind", "apply_to_court": "apply_to_court",
-    "record_enforcement": "record_enforcement", "record_appeal": "record_appeal",
-    "record_appeal_outcome": "record_appeal_outcome", "close": "close", "archive": "archive",
-    "withdraw": "withdraw", "transfer": "transfer",
-}
 
 
 @extend_schema_view(
@@ -81,7 +62,7 @@ class CaseViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
     cursor_ordering = ("next_deadline", "pk")
     lookup_value_regex = r"[0-9]+"
     action_perms = {"create": "cases.add_case", "simple": "cases.add_case",
-                    **{name: workflow.rule_for(rule).perm for name, rule in COMMAND_RULES.items()}}
+                    **{name: workflow.rule_for(name).perm for name in commands.COMMANDS}}
 
     def get_queryset(self):
         if self.action == "retrieve":
@@ -114,59 +95,37 @@ class CaseViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
         case = simple.decide_on_the_spot(by=request.user, **self._input(s.SimpleCreateSerializer))
         return self.detail_response(case.pk, status.HTTP_201_CREATED)
 
-    file = command("file", s.FileSerializer, lambda c, u, d: workflow.file(c, by=u, **d), "立案（审批）")
-    add_party = command("add_party", s.PartyInputSerializer,
-                        lambda c, u, d: workflow.add_party(c, by=u, values=d), "添加当事人")
-    assign_officers = command("assign_officers", s.OfficersSerializer,
-                              lambda c, u, d: workflow.assign_officers(c, by=u, **d), "调整承办人员")
-    add_record = command("add_record", s.RecordSerializer, lambda c, u, d: workflow.add_record(c, by=u, **d),
-                         "制作笔录")
-    add_measure = command("add_measure", s.MeasureCreateSerializer,
-                          lambda c, u, d: workflow.add_measure(c, by=u, **d), "采取强制措施（先行登记保存、查封、扣押）")
-    extend_measure = command("extend_measure", s.MeasureExtendSerializer,
-                             lambda c, u, d: workflow.extend_measure(_pop(d, "measure"), by=u, **d), "延长查封扣押期限")
-    end_measure = command("end_measure", s.MeasureEndSerializer,
-                          lambda c, u, d: workflow.end_measure(_pop(d, "measure"), by=u, **d), "处理强制措施")
-    report = command("report", s.ReportSerializer, lambda c, u, d: workflow.report(c, by=u, **d), "调查终结报告")
-    notify = command("notify", s.ServedOnSerializer, lambda c, u, d: workflow.notify(c, by=u, **d), "事先告知")
-    record_statement = command("record_statement", s.StatementSerializer,
-                               lambda c, u, d: workflow.record_statement(c, by=u, **d), "陈述申辩及复核")
-    waive_statement = command("waive_statement", s.WaiveSerializer,
-                              lambda c, u, d: workflow.waive_statement(c, by=u, **d), "放弃陈述申辩和听证")
-    request_hearing = command("request_hearing", s.HearingRequestSerializer,
-                              lambda c, u, d: workflow.request_hearing(c, by=u, **d), "申请听证")
-    schedule_hearing = command("schedule_hearing", s.HearingScheduleSerializer,
-                               lambda c, u, d: workflow.schedule_hearing(c, by=u, **d), "听证通知")
-    hold_hearing = command("hold_hearing", s.HearingHoldSerializer,
-                           lambda c, u, d: workflow.hold_hearing(c, by=u, **d), "举行听证")
-    legal_review = command("legal_review", s.LegalReviewSerializer,
-                           lambda c, u, d: workflow.legal_review(c, by=u, **d), "法制审核",
+    file = command("file", s.FileSerializer, "立案（审批）")
+    add_party = command("add_party", s.PartyInputSerializer, "添加当事人")
+    assign_officers = command("assign_officers", s.OfficersSerializer, "调整承办人员")
+    add_record = command("add_record", s.RecordSerializer, "制作笔录")
+    add_measure = command("add_measure", s.MeasureCreateSerializer, "采取强制措施（先行登记保存、查封、扣押）")
+    extend_measure = command("extend_measure", s.MeasureExtendSerializer, "延长查封扣押期限")
+    end_measure = command("end_measure", s.MeasureEndSerializer, "处理强制措施")
+    report = command("report", s.ReportSerializer, "调查终结报告")
+    notify = command("notify", s.ServedOnSerializer, "事先告知")
+    record_statement = command("record_statement", s.StatementSerializer, "陈述申辩及复核")
+    waive_statement = command("waive_statement", s.WaiveSerializer, "放弃陈述申辩和听证")
+    request_hearing = command("request_hearing", s.HearingRequestSerializer, "申请听证")
+    schedule_hearing = command("schedule_hearing", s.HearingScheduleSerializer, "听证通知")
+    hold_hearing = command("hold_hearing", s.HearingHoldSerializer, "举行听证")
+    legal_review = command("legal_review", s.LegalReviewSerializer, "法制审核",
                            "passed=false 退回补充调查。")
-    collective_discussion = command("collective_discussion", s.DiscussionSerializer,
-                                    lambda c, u, d: workflow.collective_discussion(c, by=u, **d), "集体讨论")
-    extend_deadline = command("extend_deadline", s.ExtendDeadlineSerializer,
-                              lambda c, u, d: workflow.extend_deadline(c, by=u, **d), "延长办案期限")
-    decide = command("decide", s.CaseDecideSerializer, lambda c, u, d: workflow.decide(c, by=u, **d), "作出决定")
-    serve = command("serve", s.ServeSerializer, lambda c, u, d: workflow.serve(c, by=u, **d), "送达")
-    record_payment = command("record_payment", s.PaymentSerializer,
-                             lambda c, u, d: execution.record_payment(c, by=u, **d), "登记缴款")
-    approve_payment_plan = command("approve_payment_plan", s.PaymentPlanSerializer,
-                                   lambda c, u, d: execution.approve_payment_plan(c, by=u, **d), "批准暂缓/分期缴纳")
-    remind = command("remind", s.ServedOnSerializer, lambda c, u, d: execution.remind(c, by=u, **d), "催告")
-    apply_to_court = command("apply_to_court", s.CourtSerializer,
-                             lambda c, u, d: execution.apply_to_court(c, by=u, **d), "申请法院强制执行")
-    record_enforcement = command("record_enforcement", s.EnforcementSerializer,
-                                 lambda c, u, d: execution.record_enforcement(_pop(d, "application"), by=u, **d),
-                                 "登记强制执行结果")
-    record_appeal = command("record_appeal", s.AppealSerializer,
-                            lambda c, u, d: execution.record_appeal(c, by=u, **d), "登记复议/诉讼")
-    record_appeal_outcome = command("record_appeal_outcome", s.AppealOutcomeSerializer,
-                                    lambda c, u, d: execution.record_appeal_outcome(_pop(d, "appeal"), by=u, **d),
-                                    "登记复议/诉讼结果")
-    close = command("close", s.CaseNoteSerializer, lambda c, u, d: workflow.close(c, by=u, **d), "结案（审批）")
-    archive = command("archive", s.CaseNoteSerializer, lambda c, u, d: workflow.archive(c, by=u), "归档")
-    withdraw = command("withdraw", s.CaseReasonSerializer, lambda c, u, d: workflow.withdraw(c, by=u, **d), "撤案")
-    transfer = command("transfer", s.TransferSerializer, lambda c, u, d: workflow.transfer(c, by=u, **d), "移送")
+    collective_discussion = command("collective_discussion", s.DiscussionSerializer, "集体讨论")
+    extend_deadline = command("extend_deadline", s.ExtendDeadlineSerializer, "延长办案期限")
+    decide = command("decide", s.CaseDecideSerializer, "作出决定")
+    serve = command("serve", s.ServeSerializer, "送达")
+    record_payment = command("record_payment", s.PaymentSerializer, "登记缴款")
+    approve_payment_plan = command("approve_payment_plan", s.PaymentPlanSerializer, "批准暂缓/分期缴纳")
+    remind = command("remind", s.ServedOnSerializer, "催告")
+    apply_to_court = command("apply_to_court", s.CourtSerializer, "申请法院强制执行")
+    record_enforcement = command("record_enforcement", s.EnforcementSerializer, "登记强制执行结果")
+    record_appeal = command("record_appeal", s.AppealSerializer, "登记复议/诉讼")
+    record_appeal_outcome = command("record_appeal_outcome", s.AppealOutcomeSerializer, "登记复议/诉讼结果")
+    close = command("close", s.CaseNoteSerializer, "结案（审批）")
+    archive = command("archive", s.CaseNoteSerializer, "归档")
+    withdraw = command("withdraw", s.CaseReasonSerializer, "撤案")
+    transfer = command("transfer", s.TransferSerializer, "移送")
 
 
 # --- publication (公示) of penalty decisions --------------------------------------------------------

@@ -164,10 +164,19 @@ def label(name: str) -> str:
 INDIRECT = frozenset({"legal_review_return"})
 
 
+def _handles(case: Case, user) -> bool:
+    """Officers act on the cases they handle; the squad leader may act for them."""
+    return (user.has_perm("cases.approve_case") or not case.case_officers.exists()
+            or case.case_officers.filter(officer=user).exists())
+
+
 def allowed_actions(case: Case, user) -> list[str]:
     """Verbs `user` may run on `case` now (screens show only these)."""
-    return [name for name, rule in (*TRANSITIONS.items(), *ACTIONS.items())
-            if name not in INDIRECT and case.status in rule.sources and user.has_perm(rule.perm)]
+    names = [name for name, rule in (*TRANSITIONS.items(), *ACTIONS.items())
+             if name not in INDIRECT and case.status in rule.sources and user.has_perm(rule.perm)]
+    if any(rule_for(name).perm == "cases.handle_case" for name in names) and not _handles(case, user):
+        names = [name for name in names if rule_for(name).perm != "cases.handle_case"]
+    return names
 
 
 # --- the one path every change takes ------------------------------------------------------------
@@ -180,16 +189,16 @@ def _lock(case: Case, by) -> Case:
     return locked
 
 
-def _check(case: Case, name: str, by) -> Transition:
+def check_allowed(case: Case, name: str, by) -> Transition:
+    """The verb's rule, or the refusal saying why `by` may not run it on `case` now (permission,
+    state, not a handling officer)."""
     rule = rule_for(name)
     if not by.has_perm(rule.perm):
         raise PermissionDenied(f"您没有“{rule.label}”的权限。")
     if case.status not in rule.sources:
         raise refuse("invalid_transition", f"案件当前状态为“{case.get_status_display()}”，不能{rule.label}",
                      "案件办理程序")
-    # Officers act on the cases they handle; the squad leader may act for them.
-    if rule.perm == "cases.handle_case" and not by.has_perm("cases.approve_case") \
-            and case.case_officers.exists() and not case.case_officers.filter(officer=by).exists():
+    if rule.perm == "cases.handle_case" and not _handles(case, by):
         raise PermissionDenied("您不是本案承办人员。")
     return rule
 
@@ -209,7 +218,7 @@ def _run(case: Case, name: str, *, by, note: str = "", change=None, variant: str
     then save the case and append the step."""
     with transaction.atomic():
         case = _lock(case, by)
-        rule = _check(case, name, by)
+        rule = check_allowed(case, name, by)
         before, today, data = case.status, clock.today(), {}
         target = change(case, today, data) if change else None
         if isinstance(target, tuple):  # (verb actually run, target)

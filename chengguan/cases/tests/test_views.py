@@ -280,15 +280,26 @@ def test_case_page_offers_only_the_next_allowed_actions(client, flow, staff):
     assert shown_actions(login(client, staff[R.DISPATCHER]).get(reverse("cases:detail", args=[case.pk]))) == set()
 
 
+def test_officers_not_handling_the_case_are_offered_no_handling_step(client, flow, staff):
+    case = flow.filed()  # handled by the officer and officer2
+    handler_view = login(client, staff[R.OFFICER]).get(reverse("cases:detail", args=[case.pk]))
+    assert "add_record" in shown_actions(handler_view)
+    colleague = make_user(R.OFFICER, case.squad, real_name="同队队员")
+    assert shown_actions(login(client, colleague).get(reverse("cases:detail", args=[case.pk]))) == set()
+    before = state(case)
+    response = act(client, case, "add_record", form_data("add_record", kind="on_site", content="检查", place="江川路1号"))
+    assert "您不是本案承办人员" in messages_of(response) and state(case) == before
+
+
 def test_action_the_user_may_not_do_is_not_accepted(client, flow, staff):
     case = flow.lead()
     before = state(case)
     response = act(login(client, staff[R.OFFICER]), case, "file", form_data(
         "file", lead_officer=staff[R.OFFICER].pk, assist_officers=[staff["officer2"].pk]))
-    assert response.status_code == 200 and "不允许“立案”" in messages_of(response)
+    assert response.status_code == 200 and "您没有“立案”的权限" in messages_of(response)
     assert state(case) == before
     response = act(login(client, staff[R.LEGAL_REVIEWER]), case, "withdraw", form_data("withdraw", reason="无"))
-    assert "不允许“撤案”" in messages_of(response) and state(case) == before
+    assert "您没有“撤案”的权限" in messages_of(response) and state(case) == before
 
 
 def test_refused_step_shows_the_rule_and_changes_nothing(client, flow, staff):

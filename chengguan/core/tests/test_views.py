@@ -184,8 +184,9 @@ def test_navigation_names_every_module_and_placeholders_render(client, users):
     for slug, (title, _) in MODULES.items():
         response = client.get(reverse("core:module", args=[slug]))
         assert response.status_code == 200 and f"{title}模块尚未上线" in response.content.decode()
-    cases = client.get(reverse("core:module", args=["cases"])).content.decode()
-    assert "执法案件模块尚未上线：立案、调查、法制审核、决定、送达、执行、结案归档等功能正在建设中。" in cases
+    duty = client.get(reverse("core:module", args=["duty"])).content.decode()
+    assert "勤务模块尚未上线：排班、岗点与打卡点、轨迹、勤务任务、出勤统计与指挥调度等功能正在建设中。" in duty
+    assert 'href="/cases/"' in page  # a built module's menu entry opens the module
     assert client.get(reverse("core:module", args=["nonsense"])).status_code == 404
 
 
