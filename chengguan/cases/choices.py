@@ -118,6 +118,22 @@ class ReviewResult(models.TextChoices):
     RETURNED = "returned", "退回"
 
 
+class ReviewPurpose(models.TextChoices):
+    """What a 法制审核 is about (《上海市城市管理综合行政执法重大执法决定法制审核办法》第三条)."""
+
+    DECISION = "decision", "处罚决定"
+    TRANSFER = "transfer", "移送涉嫌犯罪案件"
+
+
+class MeasureApproval(models.TextChoices):
+    """Approval of a compulsory measure: beforehand (ACL art. 18), or afterwards for one taken
+    on the spot in an emergency (art. 19)."""
+
+    APPROVED = "approved", "已批准"
+    PENDING = "pending", "待补办批准"
+    DISAPPROVED = "disapproved", "不予批准"
+
+
 class PaymentMethod(models.TextChoices):
     BANK = "bank", "银行缴纳"
     ELECTRONIC = "electronic", "电子支付"

@@ -414,6 +414,19 @@ class AddMeasureForm(CaseActionForm):
     started_on = forms.DateField(label="开始日期", required=False, widget=_date(), help_text="不填为今日。")
 
 
+class AddEmergencyMeasureForm(CaseActionForm):
+    verb, serializer = "add_emergency_measure", s.EmergencyMeasureSerializer
+    kind = forms.ChoiceField(label="措施种类", choices=_choices(
+        [c for c in MeasureKind.choices if c[0] != MeasureKind.PRESERVATION]))
+    items = forms.CharField(label="物品清单", max_length=5000, widget=_text())
+    reason = forms.CharField(label="紧急情况说明", max_length=500, widget=_text(2))
+    started_at = forms.DateTimeField(label="实施时间", required=False,
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                format="%Y-%m-%dT%H:%M"),
+                                     help_text="不填为现在。紧急情况下当场实施的，应当在二十四小时内报告并补办批准手续"
+                                               "（《行政强制法》第十九条）。")
+
+
 class MeasureChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.get_kind_display()}（{obj.started_on:%Y-%m-%d} 起，期限 {obj.due_on:%Y-%m-%d}）"
@@ -432,6 +445,27 @@ class ExtendMeasureForm(CaseActionForm):
 
     def setup(self):
         self.fields["measure"].queryset = selectors.seizures(self.case)
+
+
+class PendingMeasureChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.get_kind_display()}（{timezone.localtime(obj.started_at):%Y-%m-%d %H:%M} 紧急实施）"
+
+
+class ApproveMeasureForm(CaseActionForm):
+    verb, serializer = "approve_measure", s.MeasureApproveSerializer
+    measure = PendingMeasureChoiceField(label="紧急强制措施", queryset=None, empty_label=None)
+    approved = forms.ChoiceField(label="审批结论", choices=[("true", "批准"), ("false", "不予批准，立即解除")],
+                                 initial="true")
+    reason = forms.CharField(label="审批意见", max_length=500, required=False, widget=_text(2),
+                             help_text="不予批准的，写明理由。")
+
+    @classmethod
+    def available(cls, case):
+        return selectors.measures_awaiting_approval(case).exists()
+
+    def setup(self):
+        self.fields["measure"].queryset = selectors.measures_awaiting_approval(self.case)
 
 
 class EndMeasureForm(CaseActionForm):
@@ -529,6 +563,13 @@ class LegalReviewForm(CaseActionForm):
     verb, serializer = "legal_review", s.LegalReviewSerializer
     passed = forms.ChoiceField(label="审核结论", choices=[("true", "通过"), ("false", "不通过，退回补充调查")],
                                initial="true")
+    opinion = forms.CharField(label="审核意见", max_length=10000, widget=_text(4))
+
+
+class TransferReviewForm(CaseActionForm):
+    verb, serializer = "transfer_review", s.LegalReviewSerializer
+    passed = forms.ChoiceField(label="审核结论", choices=[("true", "同意移送"), ("false", "不同意移送")], initial="true",
+                               help_text="移送涉嫌犯罪案件须经法制审核（《上海市城市管理综合行政执法重大执法决定法制审核办法》第三条）。")
     opinion = forms.CharField(label="审核意见", max_length=10000, widget=_text(4))
 
 
@@ -695,16 +736,17 @@ class WithdrawForm(CaseActionForm):
 class TransferForm(CaseActionForm):
     verb, serializer = "transfer", s.TransferSerializer
     kind = forms.ChoiceField(label="移送类型", choices=_choices(TransferKind.choices),
-                             help_text="涉嫌犯罪的，移送司法机关（《行政处罚法》第二十七条）。")
+                             help_text="涉嫌犯罪的，经法制审核后移送公安机关或司法机关（《行政处罚法》第二十七条）。")
     to = forms.CharField(label="移送机关", max_length=200)
     reason = forms.CharField(label="移送理由", max_length=2000, widget=_text(2))
 
 
 
 ACTION_FORMS: dict[str, type[CaseActionForm]] = {form.verb: form for form in (
-    FileForm, AddPartyForm, AssignOfficersForm, AddRecordForm, AddMeasureForm, ExtendMeasureForm, EndMeasureForm,
-    ReportForm, NotifyForm, RecordStatementForm, WaiveStatementForm, RequestHearingForm, ScheduleHearingForm,
-    HoldHearingForm, LegalReviewForm, CollectiveDiscussionForm, ExtendDeadlineForm, DecideForm, ServeForm,
+    FileForm, AddPartyForm, AssignOfficersForm, AddRecordForm, AddMeasureForm, AddEmergencyMeasureForm,
+    ApproveMeasureForm, ExtendMeasureForm, EndMeasureForm, ReportForm, NotifyForm, RecordStatementForm,
+    WaiveStatementForm, RequestHearingForm, ScheduleHearingForm, HoldHearingForm, LegalReviewForm, TransferReviewForm,
+    CollectiveDiscussionForm, ExtendDeadlineForm, DecideForm, ServeForm,
     RecordPaymentForm, PaymentPlanForm, RemindForm, ApplyToCourtForm, RecordEnforcementForm, RecordAppealForm,
     RecordAppealOutcomeForm, CloseForm, ArchiveForm, WithdrawForm, TransferForm,
 )}

@@ -20,6 +20,7 @@ from .choices import (
     DecisionOutcome,
     Ending,
     IdType,
+    MeasureApproval,
     MeasureKind,
     MeasureOutcome,
     NoPenaltyGround,
@@ -29,6 +30,7 @@ from .choices import (
     PlanKind,
     Procedure,
     RecordKind,
+    ReviewPurpose,
     ReviewResult,
     ServiceMethod,
     SourceKind,
@@ -41,6 +43,8 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 # sorts and pages by (next_deadline, id) the same way on SQLite and PostgreSQL.
 NO_DEADLINE = dt.date(9999, 12, 31)
 USER = settings.AUTH_USER_MODEL
+# 《行政强制法》第十九条: an emergency measure is reported to the agency head within 24 hours.
+EMERGENCY_REPORT_WINDOW = dt.timedelta(hours=24)
 
 
 def _user_fk(label: str, **extra):
@@ -272,14 +276,23 @@ class CaseRecord(AuditedModel):
 
 
 class Measure(AuditedModel):
-    """先行登记保存 (APL art. 56) or 查封/扣押 (ACL arts. 22–28)."""
+    """先行登记保存 (APL art. 56) or 查封/扣押 (ACL arts. 22–28), approved beforehand (ACL art.
+    18) or, taken on the spot in an emergency, reported within 24 hours and approved afterwards
+    (art. 19): pending until the squad leader approves, released at once if he disapproves."""
 
     case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.PROTECT, related_name="measures")
     kind = models.CharField("种类", max_length=16, choices=MeasureKind.choices)
     items = models.TextField("物品清单")
     started_on = models.DateField("开始日期")
     due_on = models.DateField("期限")
-    approved_by = _user_fk("批准人")
+    emergency = models.BooleanField("紧急情况下当场实施", default=False)
+    emergency_reason = models.CharField("紧急情况说明", max_length=500, blank=True)
+    started_at = models.DateTimeField("实施时间", null=True, blank=True)
+    approval = models.CharField("审批状态", max_length=12, choices=MeasureApproval.choices,
+                                default=MeasureApproval.APPROVED)
+    approved_by = _user_fk("批准人", null=True, blank=True)
+    approved_at = models.DateTimeField("批准时间", null=True, blank=True)
+    approval_note = models.CharField("审批意见", max_length=500, blank=True)
     extended = models.BooleanField("已延长", default=False)
     extension_reason = models.CharField("延长理由", max_length=300, blank=True)
     extension_approved_by = _user_fk("延长批准人", null=True, blank=True)
@@ -291,6 +304,11 @@ class Measure(AuditedModel):
         verbose_name = "强制措施"
         verbose_name_plural = "强制措施"
         ordering = ["case", "started_on", "pk"]
+
+    @property
+    def approval_due_at(self):
+        """An emergency measure's report and approval are due 24 hours after it was taken."""
+        return self.started_at + EMERGENCY_REPORT_WINDOW if self.emergency and self.started_at else None
 
 
 class Extension(AuditedModel):
@@ -309,9 +327,13 @@ class Extension(AuditedModel):
 
 
 class LegalReview(AuditedModel):
-    """法制审核 (APL art. 58): the reviewed fine is part of what passed."""
+    """法制审核 (APL art. 58): the reviewed fine is part of what passed. A review is of the
+    penalty decision, or of the transfer of a suspected crime (Shanghai legal-review rules,
+    art. 3(3))."""
 
     case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.PROTECT, related_name="legal_reviews")
+    purpose = models.CharField("审核事项", max_length=10, choices=ReviewPurpose.choices,
+                               default=ReviewPurpose.DECISION)
     reviewer = _user_fk("审核人")
     result = models.CharField("审核结论", max_length=10, choices=ReviewResult.choices)
     opinion = models.TextField("审核意见")

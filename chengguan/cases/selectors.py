@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from chengguan.core.calendar import add_working_days, deadline_rule
 from chengguan.core.choices import RoleCode
@@ -21,7 +22,15 @@ from chengguan.core.selectors import squads_in_scope as _squads_in_scope
 from chengguan.documents.services import documents_of
 from chengguan.regulations.choices import PartyKind
 
-from .choices import AppealOutcome, CourtResult, MeasureKind, ReviewResult, Status
+from .choices import (
+    AppealOutcome,
+    CourtResult,
+    MeasureApproval,
+    MeasureKind,
+    ReviewPurpose,
+    ReviewResult,
+    Status,
+)
 from .models import (
     NO_DEADLINE,
     Case,
@@ -249,6 +258,11 @@ def seizures(case: Case):
     return open_measures(case, [MeasureKind.SEAL, MeasureKind.SEIZE]).filter(extended=False)
 
 
+def measures_awaiting_approval(case: Case):
+    """Emergency measures waiting for the squad leader's approval (ACL art. 19)."""
+    return case.measures.filter(approval=MeasureApproval.PENDING).order_by("started_at", "pk")
+
+
 def pending_applications(case: Case):
     return case.court_applications.filter(result=CourtResult.PENDING)
 
@@ -313,7 +327,7 @@ def ready_for_decision_q(on: dt.date) -> Q:
 
 def needs_legal_review_q() -> Q:
     """SQL form of rules.legal_review_reasons without a passed review of the current report."""
-    passed = LegalReview.objects.filter(case=OuterRef("pk"), result=ReviewResult.PASSED,
+    passed = LegalReview.objects.filter(case=OuterRef("pk"), purpose=ReviewPurpose.DECISION, result=ReviewResult.PASSED,
                                         reviewed_at__gte=OuterRef("reported_at"))
     reasons = Q() if settings.CASE_LEGAL_REVIEW_ALL else (
         Q(hearing_eligible=True) | Q(outside_benchmark=True) | Q(mitigated=True) | Q(complex_case=True))
@@ -360,6 +374,7 @@ def queues(user) -> list[Section]:
             cases.filter(ready))
         sections.append(_extension_section(user, on))
     if user.has_perm("cases.approve_case"):
+        sections.append(_emergency_measure_section(user, on))
         sections.append(_measure_section(user, on))
     if user.has_perm("cases.archive_case"):
         add("archive", "待归档", "已结案、卷宗待归档的案件。", "archive", "archive", cases.filter(status=S.CLOSED))
@@ -398,6 +413,20 @@ def _measure_section(user, on: dt.date) -> Section:
     return Section("measures", "强制措施待处理", "先行登记保存应在七日内作出处理决定；查封、扣押期限不超过三十日，"
                    "情况复杂的经批准可延长一次（《行政处罚法》第五十六条，《行政强制法》第二十五条）。",
                    "end_measure", "lock", rows, more)
+
+
+def _emergency_measure_section(user, on: dt.date) -> Section:
+    measures = (Measure.objects.filter(case__in=Case.objects.restrict(user, "view").values("pk"),
+                                       approval=MeasureApproval.PENDING)
+                .select_related("case", "case__squad").defer("case__squad__jurisdiction").order_by("started_at", "pk"))
+    rows, more = _take(measures)
+    soon = soon_limit(on)
+    for measure in rows:
+        measure.approval_due = timezone.localtime(measure.approval_due_at)
+        measure.tone = tone(measure.approval_due.date(), on, soon)
+    return Section("emergency_measures", "紧急强制措施待补办批准", "紧急情况下当场实施的查封、扣押，应当在二十四小时内报告"
+                   "并补办批准手续；不予批准的，立即解除（《行政强制法》第十九条）。", "approve_measure", "exclamation-octagon",
+                   rows, more)
 
 
 def _appeal_section(user, on: dt.date) -> Section:

@@ -112,7 +112,8 @@ class OfficerSerializer(serializers.Serializer):
 class MeasureSerializer(ModelSerializer):
     class Meta:
         model = Measure
-        fields = ["id", "kind", "items", "started_on", "due_on", "extended", "testing_days", "ended_on", "outcome"]
+        fields = ["id", "kind", "items", "started_on", "due_on", "extended", "testing_days", "ended_on", "outcome",
+                  "emergency", "emergency_reason", "started_at", "approval", "approved_at", "approval_note"]
         read_only_fields = fields
 
 
@@ -262,6 +263,14 @@ class MeasureCreateSerializer(serializers.Serializer):
     started_on = serializers.DateField(required=False, allow_null=True)
 
 
+class EmergencyMeasureSerializer(serializers.Serializer):
+    kind = CodeChoiceField(choices=[c for c in MeasureKind.choices if c[0] != MeasureKind.PRESERVATION])
+    items = serializers.CharField(max_length=5000)
+    reason = serializers.CharField(max_length=500, help_text="紧急情况说明")
+    started_at = serializers.DateTimeField(required=False, allow_null=True,
+                                           help_text="当场实施的时间；不填为现在。须在二十四小时内登记报告")
+
+
 class MeasureRefMixin(serializers.Serializer):
     measure = serializers.PrimaryKeyRelatedField(queryset=Measure.objects.all())
 
@@ -274,6 +283,12 @@ class MeasureRefMixin(serializers.Serializer):
 class MeasureExtendSerializer(MeasureRefMixin):
     reason = serializers.CharField(max_length=300)
     testing_days = serializers.IntegerField(required=False, default=0, min_value=0, max_value=365)
+
+
+class MeasureApproveSerializer(MeasureRefMixin):
+    approved = serializers.BooleanField(help_text="false：不予批准，立即解除")
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True,
+                                   help_text="不予批准时必填")
 
 
 class MeasureEndSerializer(MeasureRefMixin):

@@ -100,6 +100,11 @@ class CaseViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
     assign_officers = command("assign_officers", s.OfficersSerializer, "调整承办人员")
     add_record = command("add_record", s.RecordSerializer, "制作笔录")
     add_measure = command("add_measure", s.MeasureCreateSerializer, "采取强制措施（先行登记保存、查封、扣押）")
+    add_emergency_measure = command(
+        "add_emergency_measure", s.EmergencyMeasureSerializer, "紧急实施查封、扣押（事后补办批准）",
+        "承办人员在紧急情况下当场实施，二十四小时内登记报告，由中队长补办批准（《行政强制法》第十九条）。")
+    approve_measure = command("approve_measure", s.MeasureApproveSerializer, "强制措施补办批准",
+                              "approved=false 不予批准，措施立即解除（《行政强制法》第十九条）。")
     extend_measure = command("extend_measure", s.MeasureExtendSerializer, "延长查封扣押期限")
     end_measure = command("end_measure", s.MeasureEndSerializer, "处理强制措施")
     report = command("report", s.ReportSerializer, "调查终结报告")
@@ -111,6 +116,8 @@ class CaseViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
     hold_hearing = command("hold_hearing", s.HearingHoldSerializer, "举行听证")
     legal_review = command("legal_review", s.LegalReviewSerializer, "法制审核",
                            "passed=false 退回补充调查。")
+    transfer_review = command("transfer_review", s.LegalReviewSerializer, "移送法制审核",
+                              "移送公安机关、司法机关前的法制审核；不改变案件状态。")
     collective_discussion = command("collective_discussion", s.DiscussionSerializer, "集体讨论")
     extend_deadline = command("extend_deadline", s.ExtendDeadlineSerializer, "延长办案期限")
     decide = command("decide", s.CaseDecideSerializer, "作出决定")

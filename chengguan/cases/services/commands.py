@@ -22,15 +22,17 @@ def _on_row(service: Callable, key: str) -> Callable:
 
 COMMANDS: dict[str, Callable] = {
     **{name: _on_case(getattr(workflow, name)) for name in (
-        "file", "assign_officers", "add_record", "add_measure", "report", "notify", "record_statement",
-        "waive_statement", "request_hearing", "schedule_hearing", "hold_hearing", "legal_review",
-        "collective_discussion", "extend_deadline", "decide", "serve", "close", "withdraw", "transfer")},
+        "file", "assign_officers", "add_record", "add_measure", "add_emergency_measure", "report", "notify",
+        "record_statement", "waive_statement", "request_hearing", "schedule_hearing", "hold_hearing", "legal_review",
+        "transfer_review", "collective_discussion", "extend_deadline", "decide", "serve", "close", "withdraw",
+        "transfer")},
     **{name: _on_case(getattr(execution, name)) for name in (
         "record_payment", "approve_payment_plan", "remind", "apply_to_court", "record_appeal")},
     "add_party": lambda case, by, data: workflow.add_party(case, by=by, values=data),
     "archive": lambda case, by, data: workflow.archive(case, by=by),
     "extend_measure": _on_row(workflow.extend_measure, "measure"),
     "end_measure": _on_row(workflow.end_measure, "measure"),
+    "approve_measure": _on_row(workflow.approve_measure, "measure"),
     "record_enforcement": _on_row(execution.record_enforcement, "application"),
     "record_appeal_outcome": _on_row(execution.record_appeal_outcome, "appeal"),
 }

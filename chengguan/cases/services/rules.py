@@ -9,16 +9,31 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.utils import timezone
 
 from chengguan.core.calendar import add_calendar_days, deadline_rule
 from chengguan.core.errors import BusinessRuleError
 from chengguan.regulations.choices import PartyKind, PenaltyKind
 from chengguan.regulations.services import money
 
-from ..choices import AppealOutcome, DecisionOutcome, MeasureKind, RecordKind, ReviewResult, Status
+from ..choices import (
+    AppealOutcome,
+    DecisionOutcome,
+    MeasureApproval,
+    MeasureKind,
+    RecordKind,
+    ReviewPurpose,
+    ReviewResult,
+    Status,
+    TransferKind,
+)
 from ..models import NO_DEADLINE, Case
 
 APL = "《中华人民共和国行政处罚法》"
+ACL = "《中华人民共和国行政强制法》"
+SH_LEGAL_REVIEW = "《上海市城市管理综合行政执法重大执法决定法制审核办法》"
+# Transfers of a suspected crime (移送公安机关、司法机关) need a passed legal review.
+CRIME_TRANSFERS = frozenset({TransferKind.PUBLIC_SECURITY, TransferKind.JUDICIAL})
 CENT = Decimal("0.01")
 # 《行政处罚法》第七十二条第一款第（一）项: 3 % of the fine a day, never more than the fine.
 SURCHARGE_RATE = Decimal("0.03")
@@ -156,12 +171,25 @@ def legal_review_reasons(case: Case) -> list[str]:
 
 
 def legal_review_passed(case: Case, fine: Decimal | None) -> bool:
-    review = case.legal_reviews.order_by("-reviewed_at", "-pk").first()
+    review = case.legal_reviews.filter(purpose=ReviewPurpose.DECISION).order_by("-reviewed_at", "-pk").first()
     if review is None or review.result != ReviewResult.PASSED:
         return False
     if case.reported_at and review.reviewed_at < case.reported_at:
         return False  # reviewed an earlier report
     return fine is None or review.reviewed_fine is None or fine <= review.reviewed_fine
+
+
+def transfer_review_passed(case: Case) -> bool:
+    review = case.legal_reviews.filter(purpose=ReviewPurpose.TRANSFER).order_by("-reviewed_at", "-pk").first()
+    return review is not None and review.result == ReviewResult.PASSED
+
+
+def check_transfer_review(case: Case, kind: str) -> None:
+    """Transferring a suspected crime involves several legal relationships: legal review first
+    (Shanghai legal-review rules art. 3(3), domain §5.3)."""
+    if kind in CRIME_TRANSFERS and not transfer_review_passed(case):
+        raise refuse("transfer_review_required", "移送涉嫌犯罪案件，未经法制审核或者审核未通过的，不得移送",
+                     f"{SH_LEGAL_REVIEW}第三条第（三）项")
 
 
 def discussion_required(case: Case) -> bool:
@@ -185,8 +213,6 @@ def decision_due(case: Case) -> dt.date | None:
 
 
 def _local_date(moment) -> dt.date:
-    from django.utils import timezone
-
     return timezone.localdate(moment)
 
 
@@ -293,6 +319,10 @@ def deadlines(case: Case, today: dt.date) -> list[Deadline]:
             code = "apl_preservation" if measure.kind == MeasureKind.PRESERVATION else "acl_seizure"
             items.append(Deadline(f"{measure.get_kind_display()}处理期限", _rule(code)[1], measure.due_on,
                                   today > measure.due_on))
+        for measure in case.measures.filter(approval=MeasureApproval.PENDING):
+            due_at = timezone.localtime(measure.approval_due_at)
+            items.append(Deadline(f"紧急{measure.get_kind_display()}补办批准（{due_at:%m-%d %H:%M}前）",
+                                  f"{ACL}第十九条", due_at.date(), today > due_at.date()))
         if status in (Status.INVESTIGATING, Status.REPORTED, Status.NOTIFIED, Status.HEARING, Status.DELIBERATION):
             for record in case.records.filter(kind=RecordKind.CORRECTION_ORDER, correction_due__isnull=False):
                 items.append(Deadline("责令改正期限", f"{APL}第二十八条", record.correction_due,

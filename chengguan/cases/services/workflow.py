@@ -34,11 +34,13 @@ from ..choices import (
     EXEMPTION_GROUNDS,
     DecisionOutcome,
     Ending,
+    MeasureApproval,
     MeasureKind,
     MeasureOutcome,
     NoPenaltyGround,
     OfficerRole,
     RecordKind,
+    ReviewPurpose,
     ReviewResult,
     ServiceMethod,
     SourceKind,
@@ -57,7 +59,7 @@ from ..models import (
     Measure,
 )
 from . import clock, disclosure, paperwork, parties, rules
-from .rules import APL, refuse
+from .rules import ACL, APL, refuse
 
 S = Status
 
@@ -102,11 +104,15 @@ ACTIONS: dict[str, Transition] = {
     "assign_officers": _t("调整承办人员", {S.LEAD, *BEFORE_DECISION}, None, "approve"),
     "add_record": _t("制作笔录", BEFORE_DECISION, None, "handle"),
     "add_measure": _t("采取强制措施", {S.INVESTIGATING}, None, "approve"),
+    # Taken on the spot in an emergency by the handling officers, approved afterwards (ACL art. 19).
+    "add_emergency_measure": _t("紧急实施强制措施", {S.INVESTIGATING}, None, "handle"),
+    "approve_measure": _t("强制措施补办批准", BEFORE_DECISION | DECIDED_STATES - {S.CLOSED}, None, "approve"),
     "extend_measure": _t("延长查封扣押期限", BEFORE_DECISION, None, "approve"),
     "end_measure": _t("处理强制措施", BEFORE_DECISION | DECIDED_STATES - {S.CLOSED}, None, "handle"),
     "record_statement": _t("陈述申辩及复核", {S.NOTIFIED}, None, "handle"),
     "schedule_hearing": _t("听证通知", {S.HEARING}, None, "handle"),
     "legal_review": _t("法制审核", AFTER_STATEMENT, None, "review"),
+    "transfer_review": _t("移送法制审核", {S.LEAD, *BEFORE_DECISION}, None, "review"),
     "collective_discussion": _t("集体讨论", AFTER_STATEMENT, None, "decide"),
     "extend_deadline": _t("延长办案期限", BEFORE_DECISION, None, "decide"),
     "approve_payment_plan": _t("批准暂缓/分期缴纳", {S.EXECUTING}, None, "decide"),
@@ -126,6 +132,7 @@ DOCUMENTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
                    RecordKind.CORRECTION_ORDER: ("rectification_order",)},
     "add_measure": {MeasureKind.PRESERVATION: ("preservation_notice",), MeasureKind.SEAL: ("seizure_decision",),
                     MeasureKind.SEIZE: ("seizure_decision",)},
+    "add_emergency_measure": {MeasureKind.SEAL: ("seizure_decision",), MeasureKind.SEIZE: ("seizure_decision",)},
     "report": ("investigation_report",),  # 案件调查终结报告
     "notify": {"plain": ("penalty_notice",), "hearing": ("penalty_notice", "hearing_rights_notice")},
     "schedule_hearing": ("hearing_notice",),
@@ -266,6 +273,23 @@ def day(value, field: str, label_text: str, *, default: dt.date | None = None, n
         raise ValidationFailed(f"{label_text}不能晚于 {not_after}。", code="date_in_future", field=field)
     if not_before is not None and value < not_before:
         raise ValidationFailed(f"{label_text}不能早于 {not_before}。", code="date_too_early", field=field)
+    return value
+
+
+def moment(value, field: str, label_text: str, *, default: dt.datetime, not_after: dt.datetime) -> dt.datetime:
+    """A point in time (aware datetime or ISO text; naive means local time) not after `not_after`."""
+    if value in (None, ""):
+        return default
+    if not isinstance(value, dt.datetime):
+        try:
+            value = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationFailed(f"{label_text}“{value}”不是有效时间（如 2025-01-01T09:30）。", code="invalid_datetime",
+                                   field=field) from None
+    if value.utcoffset() is None:
+        value = timezone.make_aware(value)
+    if value > not_after:
+        raise ValidationFailed(f"{label_text}不能晚于当前时间。", code="date_in_future", field=field)
     return value
 
 
@@ -482,7 +506,7 @@ def add_measure(case: Case, *, by, kind: str, items: str, started_on=None) -> Me
 
     def change(c, today, data):
         _check_case_officers(c, today)
-        measure = Measure(case=c, kind=kind, items=items, approved_by=by,
+        measure = Measure(case=c, kind=kind, items=items, approved_by=by, approved_at=clock.now(),
                           started_on=day(started_on, "started_on", "开始日期", default=today, not_after=today))
         measure.due_on = _measure_due(measure)
         measure.save(audit_action="case.measure", actor=by)
@@ -491,6 +515,60 @@ def add_measure(case: Case, *, by, kind: str, items: str, started_on=None) -> Me
 
     _run(case, "add_measure", by=by, note=MeasureKind(kind).label, change=change)
     return created["measure"]
+
+
+def add_emergency_measure(case: Case, *, by, kind: str, items: str, reason: str, started_at=None) -> Measure:
+    """查封/扣押 taken on the spot in an emergency by the case's officers without prior approval
+    (ACL art. 19): recorded — the report to the head — within 24 hours of taking it, by two
+    certified officers (art. 18); pending until the squad leader approves it afterwards
+    (`approve_measure`). 先行登记保存 always needs prior approval (APL art. 56)."""
+    if kind not in (MeasureKind.SEAL, MeasureKind.SEIZE):
+        raise ValidationFailed("紧急情况下只能当场查封、扣押；先行登记保存须事先经负责人批准。", code="invalid_choice",
+                               field="kind")
+    items = text(items, "items", "物品清单", max_length=5000)
+    reason = text(reason, "reason", "紧急情况说明", max_length=500)
+    created = {}
+
+    def change(c, today, data):
+        _check_case_officers(c, today)
+        now = clock.now()
+        started = moment(started_at, "started_at", "实施时间", default=now, not_after=now)
+        measure = Measure(case=c, kind=kind, items=items, emergency=True, emergency_reason=reason, started_at=started,
+                          started_on=timezone.localdate(started), approval=MeasureApproval.PENDING)
+        if now > measure.approval_due_at:
+            raise refuse("emergency_report_late", "紧急情况下当场实施行政强制措施的，应当在二十四小时内向行政机关负责人报告，"
+                         f"并补办批准手续（实施于 {timezone.localtime(started):%Y-%m-%d %H:%M}）", f"{ACL}第十九条")
+        measure.due_on = _measure_due(measure)
+        measure.save(audit_action="case.measure.emergency", actor=by)
+        created["measure"] = measure
+        data.update(measure=measure.pk, due_on=str(measure.due_on), started_at=started.isoformat(),
+                    approval_due_at=measure.approval_due_at.isoformat(), variant=kind)
+
+    _run(case, "add_emergency_measure", by=by, note=reason, change=change)
+    return created["measure"]
+
+
+def approve_measure(measure: Measure, *, by, approved: bool, reason: str = "") -> Measure:
+    """补办批准 of an emergency measure by the squad leader (ACL art. 19): approved, or not
+    approved with the reason — then the measure is released at once."""
+    approved = flag(approved, "approved")
+    reason = text(reason, "reason", "不予批准的理由" if not approved else "审批意见", required=not approved)
+
+    def change(c, today, data):
+        m = Measure.objects.select_for_update().get(pk=measure.pk, case=c)
+        if m.approval != MeasureApproval.PENDING:
+            raise refuse("measure_not_pending", "该强制措施不是待补办批准的紧急措施，或已经审批", f"{ACL}第十九条")
+        m.approved_by, m.approved_at, m.approval_note = by, clock.now(), reason
+        m.approval = MeasureApproval.APPROVED if approved else MeasureApproval.DISAPPROVED
+        if not approved and not m.ended_on:
+            m.ended_on, m.outcome = today, MeasureOutcome.RELEASED
+        m.save(audit_action="case.measure.approve", actor=by)
+        data.update(measure=m.pk, approved=approved, released=not approved)
+
+    note = "批准" if approved else "不予批准，立即解除"
+    _run(measure.case, "approve_measure", by=by, note=f"{note}：{reason}" if reason else note, change=change)
+    measure.refresh_from_db()
+    return measure
 
 
 def extend_measure(measure: Measure, *, by, reason: str, testing_days: int = 0) -> Measure:
@@ -502,6 +580,8 @@ def extend_measure(measure: Measure, *, by, reason: str, testing_days: int = 0) 
 
     def change(c, today, data):
         m = Measure.objects.select_for_update().get(pk=measure.pk, case=c)
+        if m.approval == MeasureApproval.PENDING:
+            raise refuse("measure_approval_pending", "紧急情况下实施的查封、扣押尚未补办批准手续", f"{ACL}第十九条")
         if m.kind == MeasureKind.PRESERVATION:
             raise refuse("measure_not_extendable", "先行登记保存应在七日内作出处理决定，不能延长", f"{APL}第五十六条")
         if m.extended:
@@ -710,13 +790,35 @@ def legal_review(case: Case, *, by, passed: bool, opinion: str) -> Case:
             raise refuse("reviewer_unqualified", "初次从事行政处罚决定法制审核的人员，应当取得法律职业资格",
                          f"{APL}第五十八条第二款")
         rules.check_statement_closed(c, today)
-        review = LegalReview(case=c, reviewer=by, result=ReviewResult.PASSED if passed else ReviewResult.RETURNED,
+        review = LegalReview(case=c, reviewer=by, purpose=ReviewPurpose.DECISION,
+                             result=ReviewResult.PASSED if passed else ReviewResult.RETURNED,
                              opinion=opinion, reviewed_fine=c.proposed_fine, reviewed_at=clock.now())
         review.save(audit_action="case.legal_review", actor=by)
         data.update(review=review.pk, passed=passed)
         return None if passed else ("legal_review_return", S.INVESTIGATING)
 
     return _run(case, "legal_review", by=by, note=opinion[:200], change=change)
+
+
+def transfer_review(case: Case, *, by, passed: bool, opinion: str) -> Case:
+    """法制审核 of transferring a suspected crime to the public security or judicial organs
+    (Shanghai legal-review rules art. 3(3)), before the decision; the state is kept — the squad
+    leader then transfers (`transfer`) or the investigation goes on."""
+    passed = flag(passed, "passed")
+    opinion = text(opinion, "opinion", "审核意见", max_length=10000)
+
+    def change(c, today, data):
+        if not by.has_legal_qualification:
+            raise refuse("reviewer_unqualified", "从事法制审核的人员，应当取得法律职业资格",
+                         f"{APL}第五十八条第二款")
+        review = LegalReview(case=c, reviewer=by, purpose=ReviewPurpose.TRANSFER,
+                             result=ReviewResult.PASSED if passed else ReviewResult.RETURNED, opinion=opinion,
+                             reviewed_at=clock.now())
+        review.save(audit_action="case.legal_review.transfer", actor=by)
+        data.update(review=review.pk, passed=passed)
+
+    return _run(case, "transfer_review", by=by, note=("同意移送：" if passed else "不同意移送：") + opinion[:200],
+                change=change)
 
 
 def collective_discussion(case: Case, *, by, held_on, attendees, minutes: str, conclusion: str) -> Case:
@@ -921,13 +1023,14 @@ def withdraw(case: Case, *, by, reason: str) -> Case:
 
 def transfer(case: Case, *, by, kind: str, to: str, reason: str) -> Case:
     """移送: to the public security organs or judicial organs where a crime is suspected (APL
-    art. 27), or to the competent agency."""
+    art. 27) — after a passed legal review (`transfer_review`) — or to the competent agency."""
     if kind not in TransferKind.values:
         raise ValidationFailed("请选择移送类型。", code="invalid_choice", field="kind")
     to = text(to, "to", "移送机关", max_length=200)
     reason = text(reason, "reason", "移送理由", max_length=2000)
 
     def change(c, today, data):
+        rules.check_transfer_review(c, kind)
         c.ending, c.ending_reason, c.transfer_kind, c.transfer_to = Ending.TRANSFERRED, reason, kind, to
         c.closed_at, c.closed_by = clock.now(), by
         data.update(kind=kind, to=to)

@@ -71,3 +71,17 @@ def test_beat_runs_the_scan_daily_through_the_task(flow, staff, clock_at, settin
     flow.notified()
     clock_at.advance(20)
     assert scan_deadlines_task.delay().get()["overdue"] == 3
+
+
+def test_emergency_measure_awaiting_approval_warns_the_officers(flow, staff, clock_at):
+    from chengguan.cases.services import workflow
+
+    case = flow.filed()
+    workflow.add_emergency_measure(case, by=flow.officer, kind="seize", items="货架", reason="当事人欲转移")
+    alerts.scan_deadlines(clock_at.today)
+    titles = [title for title, _ in inbox(staff[R.OFFICER])]
+    assert any(t.startswith(f"案件 {case.number} 紧急扣押补办批准") and t.endswith("即将到期") for t in titles)
+    clock_at.advance(2)  # 24 hours passed without approval
+    alerts.scan_deadlines(clock_at.today)
+    assert any("补办批准" in title and level == Notification.Level.DANGER
+               for title, level in inbox(staff[R.SQUAD_LEADER]))

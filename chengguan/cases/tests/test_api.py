@@ -70,6 +70,11 @@ class Cases:
         return workflow.add_measure(self.filed, by=self.s[R.SQUAD_LEADER], kind="seize", items="货架")
 
     @cached_property
+    def emergency_measure(self):
+        return workflow.add_emergency_measure(self.filed, by=self.flow.officer, kind="seize", items="货架",
+                                              reason="当事人欲转移")
+
+    @cached_property
     def reported(self):
         return self.flow.reported()
 
@@ -176,6 +181,11 @@ class TestCaseEndpoints(EndpointMatrix):
         command("add-record", "filed", HANDLERS, payload=lambda d: {"kind": "on_site", "content": "现场检查。"}),
         command("add-measure", "filed", APPROVERS,
                 payload=lambda d: {"kind": "preservation", "items": "货架"}),
+        command("add-emergency-measure", "filed", HANDLERS,
+                payload=lambda d: {"kind": "seize", "items": "货架", "reason": "当事人欲转移"}),
+        command("approve-measure", "filed", APPROVERS,
+                payload=lambda d: {"measure": d.cases.emergency_measure.pk, "approved": False, "reason": "不属紧急情况"},
+                then=changed(lambda d: d.cases.emergency_measure, approval="disapproved", outcome="released")),
         command("extend-measure", "filed", APPROVERS,
                 payload=lambda d: {"measure": d.cases.measure.pk, "reason": "需鉴定"}),
         command("end-measure", "filed", HANDLERS,
@@ -194,6 +204,8 @@ class TestCaseEndpoints(EndpointMatrix):
                 payload=lambda d: {"hearing_on": str(d.flow.clock.today + dt.timedelta(days=20)), "place": "听证室",
                                    "chair": d.s[R.LEGAL_REVIEWER].pk}),
         command("legal-review", "deliberating", REVIEWERS, payload=lambda d: {"passed": True, "opinion": "同意。"}),
+        command("transfer-review", "lead", REVIEWERS, payload=lambda d: {"passed": True, "opinion": "同意移送。"},
+                then=status_is("lead", Status.LEAD)),
         command("collective-discussion", "deliberating", LEADER,
                 payload=lambda d: {"held_on": str(d.flow.clock.today), "minutes": "讨论。", "conclusion": "同意。",
                                    "attendees": [d.s[R.LEADER].pk, d.s["leader2"].pk, d.s["leader3"].pk]}),
@@ -251,6 +263,29 @@ def test_malformed_identity_refused_with_the_field(flow, staff, party, field, co
     body = assert_error_body(response, 400)
     assert body["code"] == code and body["errors"][0]["field"] == field
     assert Case.objects.count() == before
+
+
+def test_transfer_to_police_without_review_answers_409(flow, staff):
+    case = flow.lead()
+    response = send(api_client(staff[R.SQUAD_LEADER]), "post", f"{API}/{case.pk}/transfer/",
+                    {"kind": "public_security", "to": "闵行公安分局", "reason": "涉嫌犯罪"})
+    body = assert_error_body(response, 409)
+    assert body["code"] == "transfer_review_required" and "第三条第（三）项" in body["article"]
+    case.refresh_from_db()
+    assert case.status == Status.LEAD
+
+
+def test_emergency_measure_reported_late_answers_409(flow, staff, clock_at):
+    case = flow.filed()
+    late = (clock_at.moment - dt.timedelta(hours=25)).isoformat()
+    response = send(api_client(staff[R.OFFICER]), "post", f"{API}/{case.pk}/add-emergency-measure/",
+                    {"kind": "seal", "items": "棚屋", "reason": "正在搭建", "started_at": late})
+    body = assert_error_body(response, 409)
+    assert body["code"] == "emergency_report_late" and "《中华人民共和国行政强制法》第十九条" in body["message"]
+    assert not case.measures.exists()
+    response = send(api_client(staff[R.OFFICER]), "post", f"{API}/{case.pk}/add-measure/",
+                    {"kind": "seal", "items": "棚屋"})  # without an emergency, prior approval (ACL art. 18)
+    assert response.status_code == 403 and not case.measures.exists()
 
 
 def test_refused_step_answers_409_with_article(flow, staff):

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from chengguan.cases import selectors
 from chengguan.cases.choices import Status
@@ -568,6 +569,7 @@ def test_every_action_form_renders_in_the_state_that_allows_it(client, flow, sta
 
     filed = walk(1).filed()
     workflow.add_measure(filed, by=staff[R.SQUAD_LEADER], kind="seal", items="货架两个")
+    workflow.add_emergency_measure(filed, by=flow.officer, kind="seize", items="电动车一辆", reason="当事人欲转移")
     hearing = walk(2, "works", company(2)).notified(fine="60000", label="严重")
     hearing = workflow.request_hearing(hearing, by=flow.officer)
     executing = walk(3).executing()
@@ -583,3 +585,64 @@ def test_every_action_form_renders_in_the_state_that_allows_it(client, flow, sta
             seen |= shown_actions(response)
     # not reached by these cases: a court application's result; archive is walked above
     assert set(ACTION_FORMS) - seen == {"record_enforcement", "archive"}
+
+
+# --- emergency measures (ACL art. 19) and the transfer review ------------------------------------
+
+def test_emergency_measure_through_the_forms_queue_and_deadline_board(client, flow, staff, clock_at):
+    case = flow.filed()
+    login(client, staff[R.OFFICER])
+    assert "add_measure" not in shown_actions(client.get(reverse("cases:detail", args=[case.pk])))
+    before = state(case)
+    late = timezone.localtime(clock_at.moment - dt.timedelta(hours=30)).strftime("%Y-%m-%dT%H:%M")
+    response = act(client, case, "add_emergency_measure", form_data(
+        "add_emergency_measure", kind="seize", items="电动三轮车1辆", reason="当事人欲驾车离开", started_at=late))
+    assert "二十四小时内" in messages_of(response) and "《中华人民共和国行政强制法》第十九条" in messages_of(response)
+    assert state(case) == before
+    response = act(client, case, "add_emergency_measure", form_data(
+        "add_emergency_measure", kind="seize", items="电动三轮车1辆", reason="当事人欲驾车离开"))
+    assert response.status_code == 302
+    measure = case.measures.get()
+    assert measure.approval == "pending" and measure.emergency_reason == "当事人欲驾车离开"
+    page = client.get(reverse("cases:detail", args=[case.pk]))
+    assert "补办批准" in text(page) and any("补办批准" in d.name for d in page.context["deadlines"])
+    assert "approve_measure" not in shown_actions(page)
+    board = client.get(reverse("cases:deadlines"))
+    assert case.pk in [c.pk for g in board.context["groups"] for c in g.rows] and "补办批准" in text(board)
+
+    login(client, staff[R.SQUAD_LEADER])
+    queues = client.get(reverse("cases:queues"))
+    section = next(s for s in queues.context["sections"] if s.key == "emergency_measures")
+    assert [m.pk for m in section.rows] == [measure.pk]
+    assert f'{reverse("cases:detail", args=[case.pk])}#action-approve_measure' in text(queues)
+    response = act(client, case, "approve_measure", form_data("approve_measure", measure=measure.pk, approved="false"))
+    assert "不予批准的理由" in messages_of(response)
+    response = act(client, case, "approve_measure", form_data("approve_measure", measure=measure.pk, approved="false",
+                                                              reason="不属于紧急情况"))
+    assert response.status_code == 302
+    measure.refresh_from_db()
+    assert (measure.approval, measure.outcome, measure.ended_on) == ("disapproved", "released", clock_at.today)
+    page = client.get(reverse("cases:detail", args=[case.pk]))
+    assert "approve_measure" not in shown_actions(page) and "不予批准" in text(page)
+
+
+def test_transfer_review_through_the_forms(client, flow, staff):
+    case = flow.lead()
+    login(client, staff[R.SQUAD_LEADER])
+    before = state(case)
+    response = act(client, case, "transfer", form_data("transfer", kind="public_security", to="闵行公安分局",
+                                                       reason="涉嫌犯罪"))
+    assert "第三条第（三）项" in messages_of(response) and state(case) == before
+    response = act(client, case, "transfer_review", form_data("transfer_review", passed="true", opinion="同意"))
+    assert "您没有“移送法制审核”的权限" in messages_of(response) and state(case) == before
+    login(client, staff[R.LEGAL_REVIEWER])
+    assert "transfer_review" in shown_actions(client.get(reverse("cases:detail", args=[case.pk])))
+    response = act(client, case, "transfer_review", form_data("transfer_review", passed="true",
+                                                              opinion="涉嫌犯罪，同意移送公安机关。"))
+    assert response.status_code == 302 and case.legal_reviews.get().purpose == "transfer"
+    assert "移送涉嫌犯罪案件" in text(client.get(reverse("cases:detail", args=[case.pk])))
+    login(client, staff[R.SQUAD_LEADER])
+    assert act(client, case, "transfer", form_data("transfer", kind="public_security", to="闵行公安分局",
+                                                   reason="涉嫌犯罪")).status_code == 302
+    case.refresh_from_db()
+    assert case.status == Status.CLOSED and case.transfer_kind == "public_security"

@@ -24,8 +24,9 @@ from chengguan.cases.services import execution, rules, workflow
 from chengguan.core.api_testing import row_values
 from chengguan.core.calendar import add_calendar_days
 from chengguan.core.choices import RoleCode
-from chengguan.core.errors import AuditBypassError, BusinessRuleError
+from chengguan.core.errors import AuditBypassError, BusinessRuleError, ValidationFailed
 from chengguan.core.models import AuditEvent
+from chengguan.core.testing import make_user
 from chengguan.workorders.services import intake
 from chengguan.workorders.services import workflow as orders
 
@@ -149,7 +150,8 @@ def test_withdrawal(flow, staff):
 
 
 def test_transfer_to_public_security(flow, staff):
-    case = workflow.transfer(flow.lead(), by=staff[R.SQUAD_LEADER], kind="public_security", to="闵行公安分局",
+    case = workflow.transfer_review(flow.lead(), by=staff[R.LEGAL_REVIEWER], passed=True, opinion="涉嫌犯罪，同意移送。")
+    case = workflow.transfer(case, by=staff[R.SQUAD_LEADER], kind="public_security", to="闵行公安分局",
                              reason="涉嫌犯罪")
     assert (case.status, case.ending, case.transfer_to) == (Status.CLOSED, Ending.TRANSFERRED, "闵行公安分局")
     assert workflow.archive(case, by=staff[R.CASE_REVIEW]).status == Status.ARCHIVED
@@ -431,3 +433,141 @@ def test_officers_act_only_on_their_cases(flow, staff, users, org):
         workflow.add_record(case, by=stranger, kind=RecordKind.ON_SITE, content="…")
     with pytest.raises(PermissionDenied):  # squad B's officer does not even see it
         workflow.add_record(case, by=staff["officer_b"], kind=RecordKind.ON_SITE, content="…")
+
+
+def test_execution_terminated_by_the_court_then_closed_and_archived(flow, staff, clock_at):
+    case = flow.executing()
+    clock_at.advance(20)
+    execution.remind(case, by=flow.officer)
+    clock_at.advance(200)
+    application = execution.apply_to_court(case, by=flow.officer, court="闵行区人民法院")
+    case = execution.record_enforcement(application, by=flow.officer, result=CourtResult.TERMINATED)
+    assert case.status == Status.EXECUTED and case.ending == Ending.UNENFORCEABLE
+    case = workflow.archive(workflow.close(case, by=staff[R.SQUAD_LEADER]), by=staff[R.CASE_REVIEW])
+    assert case.status == Status.ARCHIVED and case.steps.get(action="archive").data["case_file"]
+
+
+# --- legal review before transferring a suspected crime (Shanghai legal-review rules art. 3(3)) ----
+
+SH_REVIEW = "《上海市城市管理综合行政执法重大执法决定法制审核办法》第三条第（三）项"
+ACL = "《中华人民共和国行政强制法》"
+
+
+def test_transfer_of_a_suspected_crime_needs_a_passed_transfer_review(flow, staff):
+    case = flow.filed()
+    squad_leader, reviewer = staff[R.SQUAD_LEADER], staff[R.LEGAL_REVIEWER]
+    for kind in ("public_security", "judicial"):
+        refused(lambda kind=kind: workflow.transfer(case, by=squad_leader, kind=kind, to="闵行公安分局", reason="涉嫌犯罪"),
+                case, "transfer_review_required", SH_REVIEW)
+    case = workflow.transfer_review(case, by=reviewer, passed=False, opinion="尚未达到刑事立案追诉标准。")
+    assert case.status == Status.INVESTIGATING and steps(case)[-1] == "transfer_review"
+    refused(lambda: workflow.transfer(case, by=squad_leader, kind="public_security", to="闵行公安分局", reason="涉嫌犯罪"),
+            case, "transfer_review_required", SH_REVIEW)
+    case = workflow.transfer_review(case, by=reviewer, passed=True, opinion="涉嫌犯罪，同意移送。")
+    review = case.legal_reviews.get(result="passed")
+    assert (review.purpose, case.status, case.next_deadline) == ("transfer", Status.INVESTIGATING, rules.decision_due(case))
+    case = workflow.transfer(case, by=squad_leader, kind="judicial", to="闵行区人民检察院", reason="涉嫌犯罪")
+    assert (case.status, case.ending, case.transfer_kind) == (Status.CLOSED, Ending.TRANSFERRED, "judicial")
+
+
+def test_transfer_to_another_agency_needs_no_review(flow, staff):
+    case = workflow.transfer(flow.lead(), by=staff[R.SQUAD_LEADER], kind="other_agency", to="区市场监管局",
+                             reason="不属本局职权")
+    assert case.ending == Ending.TRANSFERRED and not case.legal_reviews.exists()
+
+
+def test_transfer_review_is_not_a_decision_review(flow, staff):
+    case = flow.deliberating(fine="400", outside_reason="多次违法且拒不改正")
+    workflow.transfer_review(case, by=staff[R.LEGAL_REVIEWER], passed=True, opinion="同意移送。")
+    refused(lambda: workflow.decide(case, by=flow.leader, outcome="penalty"), case, "legal_review_required",
+            f"{APL}第五十八条")
+
+
+def test_transfer_review_only_by_a_qualified_reviewer_before_the_decision(flow, staff, org):
+    case = flow.lead()
+    for role in (R.OFFICER, R.SQUAD_LEADER, R.LEADER):
+        with pytest.raises(PermissionDenied):
+            workflow.transfer_review(case, by=staff[role], passed=True, opinion="同意")
+    unqualified = make_user(R.LEGAL_REVIEWER, org.brigade)
+    refused(lambda: workflow.transfer_review(case, by=unqualified, passed=True, opinion="同意"), case,
+            "reviewer_unqualified", f"{APL}第五十八条")
+    decided = flow.decided()
+    refused(lambda: workflow.transfer_review(decided, by=staff[R.LEGAL_REVIEWER], passed=True, opinion="同意"),
+            decided, "invalid_transition", "案件办理程序")
+    assert not case.legal_reviews.exists()
+
+
+# --- emergency compulsory measures (ACL art. 19) --------------------------------------------------
+
+def test_emergency_seizure_is_pending_until_approved_within_24_hours(flow, staff, clock_at):
+    case = flow.filed()
+    started = clock_at.moment - dt.timedelta(hours=3)
+    measure = workflow.add_emergency_measure(case, by=flow.officer, kind=MeasureKind.SEIZE, items="电动三轮车1辆",
+                                             reason="当事人欲驾车转移涉案物品", started_at=started)
+    assert (measure.approval, measure.approved_by, measure.emergency) == ("pending", None, True)
+    assert measure.started_at == started and measure.approval_due_at == started + dt.timedelta(hours=24)
+    due = timezone.localdate(measure.approval_due_at)
+    pending = [d for d in rules.deadlines(case, clock_at.today) if "补办批准" in d.name]
+    assert [(d.due, d.basis, d.overdue) for d in pending] == [(due, f"{ACL}第十九条", False)]
+    case.refresh_from_db()
+    assert case.next_deadline == due and "补办批准" in case.next_deadline_name
+    assert case.steps.get(action="add_emergency_measure").data["documents"] == ["seizure_decision"]
+    measure = workflow.approve_measure(measure, by=staff[R.SQUAD_LEADER], approved=True)
+    assert (measure.approval, measure.approved_by, measure.ended_on) == ("approved", staff[R.SQUAD_LEADER], None)
+    assert not [d for d in rules.deadlines(case, clock_at.today) if "补办批准" in d.name]
+    refused(lambda: workflow.approve_measure(measure, by=staff[R.SQUAD_LEADER], approved=True), case,
+            "measure_not_pending", f"{ACL}第十九条")
+
+
+def test_disapproved_emergency_measure_is_released_at_once(flow, staff, clock_at):
+    case = flow.filed()
+    measure = workflow.add_emergency_measure(case, by=flow.officer, kind=MeasureKind.SEAL, items="临时棚屋1间",
+                                             reason="正在施工，不及时查封将造成既成事实")
+    refused(lambda: workflow.extend_measure(measure, by=staff[R.SQUAD_LEADER], reason="需鉴定"), case,
+            "measure_approval_pending", f"{ACL}第十九条")
+    with pytest.raises(ValidationFailed) as caught:
+        workflow.approve_measure(measure, by=staff[R.SQUAD_LEADER], approved=False)
+    assert caught.value.field == "reason"
+    measure = workflow.approve_measure(measure, by=staff[R.SQUAD_LEADER], approved=False, reason="不属于紧急情况")
+    assert (measure.approval, measure.ended_on, measure.outcome) == ("disapproved", clock_at.today, "released")
+    assert steps(case)[-1] == "approve_measure"
+    assert [d for d in rules.deadlines(case, clock_at.today) if "查封" in d.name] == []
+
+
+def test_emergency_measure_reported_late_is_refused(flow, clock_at):
+    case = flow.filed()
+    late = clock_at.moment - dt.timedelta(hours=25)
+    refused(lambda: workflow.add_emergency_measure(case, by=flow.officer, kind=MeasureKind.SEIZE, items="货架",
+                                                   reason="当事人欲转移", started_at=late),
+            case, "emergency_report_late", f"{ACL}第十九条")
+    with pytest.raises(ValidationFailed) as caught:
+        workflow.add_emergency_measure(case, by=flow.officer, kind=MeasureKind.SEIZE, items="货架", reason="紧急",
+                                       started_at=clock_at.moment + dt.timedelta(hours=1))
+    assert caught.value.code == "date_in_future"
+    with pytest.raises(ValidationFailed) as caught:  # 先行登记保存 always needs prior approval (APL art. 56)
+        workflow.add_emergency_measure(case, by=flow.officer, kind=MeasureKind.PRESERVATION, items="货架", reason="紧急")
+    assert caught.value.code == "invalid_choice" and not case.measures.exists()
+
+
+def test_who_may_take_and_approve_emergency_measures(flow, staff):
+    case = flow.filed()
+    with pytest.raises(PermissionDenied):  # without an emergency, prior approval as before (ACL art. 18)
+        workflow.add_measure(case, by=flow.officer, kind=MeasureKind.SEIZE, items="货架")
+    for outsider in (staff["expired"], staff["officer_b"], staff[R.LEGAL_REVIEWER]):  # not handling the case
+        with pytest.raises(PermissionDenied):
+            workflow.add_emergency_measure(case, by=outsider, kind=MeasureKind.SEIZE, items="货架", reason="紧急")
+    measure = workflow.add_emergency_measure(case, by=staff["officer2"], kind=MeasureKind.SEIZE, items="货架",
+                                             reason="紧急")
+    for role in (R.OFFICER, R.LEGAL_REVIEWER, R.CASE_REVIEW):
+        with pytest.raises(PermissionDenied):
+            workflow.approve_measure(measure, by=staff[role], approved=True)
+    assert workflow.approve_measure(measure, by=staff[R.LEADER], approved=True).approval == "approved"
+
+
+def test_emergency_measure_needs_two_certified_officers(flow, staff, clock_at):
+    case = flow.filed()
+    staff["officer2"].certificate_valid_to = clock_at.today - dt.timedelta(days=1)
+    staff["officer2"].save()
+    refused(lambda: workflow.add_emergency_measure(case, by=flow.officer, kind=MeasureKind.SEIZE, items="货架",
+                                                   reason="紧急"),
+            case, "officer_certificate_invalid", f"{APL}第四十二条")
