@@ -1,7 +1,12 @@
 """Simple procedure (简易程序, 当场处罚): a warning or a small fine decided on the spot
 (《行政处罚法》第五十一条), on a serially numbered form handed over at once (art. 52), the
 remedy text saying reconsideration comes first (行政复议法 2023 第二十三条), on-the-spot
-collection only where art. 68 allows, and the decision filed with the bureau (备案)."""
+collection only where art. 68 allows, and the decision filed with the bureau (备案).
+
+One number (art. 52): the case, the 当场处罚决定书 and the copy the party takes away carry the
+number of the form. The documents engine numbers the form from the kind's own sequence
+(`doc_simple_penalty_decision`, format under 文书编号格式) when the step issues it, and the case
+takes that number; no second sequence exists to drift from it."""
 
 from __future__ import annotations
 
@@ -15,7 +20,6 @@ from chengguan.core.calendar import deadline_rule
 from chengguan.core.errors import ValidationFailed
 from chengguan.core.geo import place_fields
 from chengguan.core.models import OrgUnit
-from chengguan.core.numbering import next_number
 from chengguan.regulations.choices import PenaltyKind
 from chengguan.regulations.models import BenchmarkTier, Matter
 from chengguan.regulations.services import benchmark_for, check_fine, money, simple_procedure_allows
@@ -105,7 +109,6 @@ def decide_on_the_spot(*, by, officers, party: dict, matter: Matter, facts: str,
     existing = parties.Party.objects.filter(identity_digest=cleaned["identity_digest"]).values_list("pk", flat=True)
     rules.check_double_penalty(case, matter, list(existing))
     now = clock.now()
-    case.number = next_number("simple_case", actor=by)
     case.penalty_kinds = [penalty_kind]
     case.proposed_fine = case.notified_fine = case.decided_fine = amount
     case.decision_outcome, case.decided_on, case.decided_by = DecisionOutcome.PENALTY, today, by
@@ -130,11 +133,13 @@ def decide_on_the_spot(*, by, officers, party: dict, matter: Matter, facts: str,
     if collect_on_spot:
         Payment(case=case, amount=amount, paid_on=today, method=PaymentMethod.ON_THE_SPOT,
                 recorded_by=by).save(audit_action="case.payment", actor=by)
-    rules.refresh_next_deadline(case, today)
-    case.save(audit_action="case.deadline", actor=by)
     note = "当事人拒绝签收，已在决定书上注明" if refused_to_sign else ""
-    _step(case, "simple_decide", "", by=by, note=note, at=now,
-          data={"documents": documents_for("simple_decide"), "fine": str(amount) if amount else None,
-                "collected_on_spot": collect_on_spot})
+    step = _step(case, "simple_decide", "", by=by, note=note, at=now,
+                 data={"documents": documents_for("simple_decide"), "fine": str(amount) if amount else None,
+                       "collected_on_spot": collect_on_spot})
+    # APL art. 52: the case is known by the number of its decision form (see the module docstring).
+    case.number = next(d["number"] for d in step.data["issued"] if d["kind"] == "simple_penalty_decision")
+    rules.refresh_next_deadline(case, today)
+    case.save(audit_action="case.number", actor=by)
     _step(case, "simple_file_record", case.status, by=by, note="当场处罚决定报所属行政机关备案", at=now)
     return case

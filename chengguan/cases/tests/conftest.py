@@ -78,11 +78,10 @@ def clock_at(monkeypatch):
 
 @pytest.fixture
 def numbering(db):
-    """Case number formats, and the document templates and number formats the steps issue
-    their documents with (installed again when a transactional test flushed them)."""
-    for kind, name, pattern in (("case", "案件编号", "测立字〔{year}〕第{seq:05d}号"),
-                                ("simple_case", "当场处罚", "测当罚〔{year}〕第{seq:06d}号")):
-        NumberFormat.objects.get_or_create(kind=kind, defaults={"name": name, "pattern": pattern})
+    """The case number format, and the document templates and number formats the steps issue
+    their documents with (installed again when a transactional test flushed them); an
+    on-the-spot case takes the number of its decision form (闵城管当罚字…)."""
+    NumberFormat.objects.get_or_create(kind="case", defaults={"name": "案件编号", "pattern": "测立字〔{year}〕第{seq:05d}号"})
     document_defaults.install(apps)
 
 

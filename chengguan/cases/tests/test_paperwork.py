@@ -256,7 +256,7 @@ def test_on_the_spot_decision_issues_its_form(staff, matters, numbering):
                                      party=person(), matter=matters["street"], facts="占道设摊。", penalty_kind="fine",
                                      fine="80", refused_to_sign=True, **IN_SQUAD_A)
     decision = documents.documents_of(case).get()
-    assert decision.kind == "simple_penalty_decision"
+    assert decision.kind == "simple_penalty_decision" and decision.number == case.number  # one number (art. 52)
     assert case.steps.get(action="simple_decide").data["issued"] == [
         {"kind": "simple_penalty_decision", "id": decision.pk, "number": decision.number}]
     text = text_of(decision, staff[R.OFFICER])

@@ -26,29 +26,56 @@ DECIDED = {Status.DECIDED, Status.EXECUTING, Status.EXECUTED, Status.CLOSED, Sta
 SERIALS = itertools.count(100)
 MONEY = st.sampled_from(["50", "80", "100", "150", "200", "300", "400", "6000"])
 
+
+def mostly(usual, other, times: int = 9):
+    """`usual` nine times in ten (`times` in `times` + 1), else `other`; each a value or a
+    strategy. Hypothesis starts from, and shrinks towards, the usual choice: the one that lets
+    the case go on."""
+    usual, other = (x if isinstance(x, st.SearchStrategy) else st.just(x) for x in (usual, other))
+    return st.sampled_from([True] * times + [False]).flatmap(lambda first: usual if first else other)
+
+
+# Each step's arguments, the choice that moves the case on first and most often (a reason for
+# a fine beyond the benchmark, the notified fine, direct service, paying what is owed); the
+# others are refused or take a branch.
 STEPS = {
     "advance": st.tuples(st.just("advance"), st.integers(0, 40)),
-    "file": st.tuples(st.just("file"), st.integers(0, 5).map(bool)),  # mostly two valid officers
+    "file": st.tuples(st.just("file"), mostly(True, False)),  # two valid officers, or an expired certificate
     "record": st.tuples(st.just("record"), st.sampled_from([RecordKind.ON_SITE, RecordKind.EDUCATION])),
-    "report": st.tuples(st.just("report"), MONEY, st.booleans(), st.booleans(), st.sampled_from(["轻微", "一般"])),
+    # fine, a written reason (used only when the fine is beyond the tier), complex case, tier
+    "report": st.tuples(st.just("report"), MONEY, mostly(True, False, times=3), st.booleans(),
+                        st.sampled_from(["轻微", "一般"])),
     "notify": st.tuples(st.just("notify"), st.just(None)),
     "statement": st.tuples(st.just("statement"), MONEY),
     "waive": st.tuples(st.just("waive"), st.just(None)),
-    "hearing": st.tuples(st.just("hearing"), st.integers(0, 20)),
-    "review": st.tuples(st.just("review"), st.integers(0, 4).map(bool)),
+    # the hearing's day when it is scheduled: usually just over the seven days' notice (art. 64)
+    "hearing": st.tuples(st.just("hearing"), mostly(st.integers(7, 10), st.integers(0, 20), times=3)),
+    "review": st.tuples(st.just("review"), mostly(True, False)),  # passed, or 退回补充调查
     "discuss": st.tuples(st.just("discuss"), st.just(None)),
     "extend": st.tuples(st.just("extend"), st.integers(1, 30)),
-    "decide": st.tuples(st.just("decide"), st.one_of(st.none(), MONEY), st.integers(0, 4).map(bool)),
-    "serve": st.tuples(st.just("serve"), st.sampled_from([ServiceMethod.DIRECT, ServiceMethod.ELECTRONIC])),
-    "pay": st.tuples(st.just("pay"), MONEY),
+    # the notified fine (None) or another amount; a penalty, or no penalty one time in five
+    "decide": st.tuples(st.just("decide"), mostly(None, MONEY, times=3), mostly(True, False, times=4)),
+    "serve": st.tuples(st.just("serve"), mostly(ServiceMethod.DIRECT, ServiceMethod.ELECTRONIC, times=3)),
+    "pay": st.tuples(st.just("pay"), mostly(None, MONEY, times=3)),  # all that is owed (None), or an amount
     "close": st.tuples(st.just("close"), st.just(None)),
     "archive": st.tuples(st.just("archive"), st.just(None)),
 }
 COMMANDS = st.one_of(*STEPS.values())
-# The usual order of a case; each step is sometimes dropped and random commands come between,
-# so that sequences reach decisions and closures often enough to test them.
-PATH = ["file", "record", "report", "notify", "statement", "waive", "hearing", "hearing", "advance", "hearing",
-        "review", "discuss", "decide", "serve", "advance", "pay", "close", "archive"]
+# The usual order of a case. Random commands come between its steps and each step is now and
+# then dropped, so every verb is also tried where its prerequisites are missing. A step is
+# dropped one time in twenty (two sequences in three still drop one): at one in ten, with the
+# refused choice first and a 调查终结 that needs a record, most sequences stopped before the
+# decision and few reached the archive. A step whose arguments are often refused (an expired
+# certificate, a fine beyond the benchmark without a reason or above the notified one,
+# electronic service without consent, a part payment) comes twice: the second is refused as out
+# of turn when the first passed. The hearing (requested, scheduled, held: where the penalty
+# allows one) comes before the written waiver, which would otherwise close the period first.
+PATH = ["file", "file", "record", "report", "report", "notify", "statement", "hearing", "hearing", "advance",
+        "hearing", "waive", "review", "discuss", "decide", "decide", "serve", "serve", "advance", "pay", "pay",
+        "close", "archive"]
+KEEP = mostly(True, False, times=19)
+# After a review that returns the case (法制审核退回), the case is investigated and reported again.
+AGAIN = ["record", "report", "notify", "waive", "review"]
 
 
 @st.composite
@@ -56,9 +83,12 @@ def sequences(draw):
     commands = []
     for step in PATH:
         commands.extend(draw(st.lists(COMMANDS, max_size=2)))
-        if draw(st.integers(0, 9)):
+        if draw(KEEP):
             commands.append(draw(STEPS[step]))
+            if commands[-1] == ("review", False):
+                commands.extend(draw(STEPS[again]) for again in AGAIN)
     return commands
+
 
 def run(command, case, s, m, clock):
     name, *args = command
@@ -105,7 +135,9 @@ def run(command, case, s, m, clock):
     elif name == "serve":
         workflow.serve(case, by=officer, method=args[0])
     elif name == "pay":
-        execution.record_payment(case, by=officer, amount=args[0])
+        # all that is owed; where nothing is owed (not yet decided, or paid) a sum, to be refused
+        amount = args[0] or rules.amount_owed(Case.objects.get(pk=case.pk), clock.today) or "80"
+        execution.record_payment(case, by=officer, amount=amount)
     elif name == "close":
         workflow.close(case, by=s[R.SQUAD_LEADER])
     elif name == "archive":
@@ -141,10 +173,13 @@ def check_invariants(case: Case) -> None:
     if case.status in (Status.CLOSED, Status.ARCHIVED) and case.decision_outcome == DecisionOutcome.PENALTY:
         assert case.served_on
         assert case.paid_amount >= case.decided_fine or case.ending in (Ending.ENFORCED, Ending.REVOKED)
-        assert case.paid_amount <= case.decided_fine + rules.surcharge(case, case.closed_at.date())
+        assert case.paid_amount <= case.decided_fine + rules.surcharge(case, timezone.localdate(case.closed_at))
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+# Most examples now walk a case to its decision or archive and every step issues its documents
+# (a PDF each, about 0.2 s), so an example takes about 2 s: 25 of them make more decisions,
+# closures and archives than 80 did when most stopped in 调查取证, in under a minute.
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(commands=sequences(), organisation=st.booleans())
 def test_random_commands_never_skip_a_prerequisite(flow, staff, matters, clock_at, commands, organisation):
@@ -158,4 +193,11 @@ def test_random_commands_never_skip_a_prerequisite(flow, staff, matters, clock_a
         with contextlib.suppress(ChengguanError, PermissionDenied):
             run(command, case, staff, matters, clock_at)
         check_invariants(Case.objects.get(pk=case.pk))
-    event(f"reached {Case.objects.get(pk=case.pk).status}")  # shown by --hypothesis-show-statistics
+    # How deep the examples go: shown by --hypothesis-show-statistics.
+    case = Case.objects.get(pk=case.pk)
+    event(f"ended {case.status}")
+    for reached, what in ((case.hearing_held_on, "hearing"), (case.decided_on, f"decision ({case.decision_outcome})"),
+                          (case.served_on, "service"), (case.closed_at, "closure"),
+                          (case.status == Status.ARCHIVED, "archive")):
+        if reached:
+            event(f"reached {what}")
