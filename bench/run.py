@@ -9,7 +9,7 @@ import time
 from .common import ROOT, machine
 
 BENCHMARKS = ["bench.bench_locate", "bench.bench_audit", "bench.bench_draw", "bench.bench_tiers", "bench.bench_classifier",
-              "bench.bench_workorders", "bench.bench_documents"]
+              "bench.bench_workorders", "bench.bench_documents", "bench.bench_cases"]
 
 
 def main() -> int:
