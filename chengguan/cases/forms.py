@@ -902,7 +902,7 @@ class SimpleForm(SerializerForm, _PlaceFields, PartyFields):
 
 # --- the list's filters ---------------------------------------------------------------------------
 
-DUE = [("overdue", "已超期"), ("soon", f"{selectors.SOON_WORKING_DAYS} 个工作日内到期")]
+DUE = [("overdue", "已超期"), ("soon", f"{settings.CASE_DUE_SOON_WORKING_DAYS} 个工作日内到期")]
 
 
 class CaseListFilter(CaseFilter):

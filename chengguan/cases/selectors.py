@@ -50,7 +50,6 @@ PAGE_SIZE = 50
 SECTION_SIZE = 50
 BOARD_SIZE = 50
 # "Due soon" on the list, the board and the case page: within this many working days.
-SOON_WORKING_DAYS = 3
 # The decision-period queue shows cases whose 90 days (APL art. 60) end within this many days.
 EXTENSION_NOTICE_DAYS = 15
 BEFORE_DECISION = sorted(workflow.BEFORE_DECISION)
@@ -63,7 +62,7 @@ def today() -> dt.date:
 
 
 def soon_limit(on: dt.date) -> dt.date:
-    return add_working_days(on, SOON_WORKING_DAYS)
+    return add_working_days(on, settings.CASE_DUE_SOON_WORKING_DAYS)
 
 
 def tone(due: dt.date | None, on: dt.date, soon: dt.date) -> str:

@@ -558,13 +558,10 @@ def case_documents(case: Case, *, live: bool = True) -> list[IssuedDocument]:
     """Every document of the case — its own and those of its rows (records, measures, reviews…)
     — in the order of a bound file: by stage, then as issued. Without the 卷宗目录 itself."""
     condition = Q(subject_type=ContentType.objects.get_for_model(Case), subject_id=case.pk)
-    for relation in Case._meta.related_objects:
-        if not (relation.one_to_many or relation.one_to_one):
-            continue
-        model = relation.related_model
-        ids = list(model._base_manager.filter(**{relation.field.name: case}).values_list("pk", flat=True))
-        if ids:
-            condition |= Q(subject_type=ContentType.objects.get_for_model(model), subject_id__in=ids)
+    # Only the row models documents belong to (ROW_SUBJECTS), each matched by a subquery.
+    for model in {model for model, _ in ROW_SUBJECTS.values()}:
+        condition |= Q(subject_type=ContentType.objects.get_for_model(model),
+                       subject_id__in=model.objects.filter(case=case).values("pk"))
     found = IssuedDocument.objects.filter(condition).exclude(kind="file_index")
     if live:
         found = found.filter(voided_at__isnull=True)
